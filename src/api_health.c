@@ -1,0 +1,65 @@
+/* api_health.c - /healthz, /readyz, /status (and a test-only slow route). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_health.h"
+#include "db.h"
+#include "resp.h"
+#include "scoreboard.h"
+
+enum err
+api_health_healthz(struct req *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	resp_json(r, 200, o, NULL);
+	return ERR_OK;
+}
+
+enum err
+api_health_readyz(struct req *r)
+{
+	struct json_object *o = json_object_new_object(), *checks;
+	enum err db = db_ping();
+
+	checks = json_object_new_object();
+	json_object_object_add(checks, "database",
+	    json_object_new_string(db == ERR_OK ? "ok" : "unavailable"));
+	json_object_object_add(o, "status",
+	    json_object_new_string(db == ERR_OK ? "ready" : "not ready"));
+	json_object_object_add(o, "checks", checks);
+	resp_json(r, db == ERR_OK ? 200 : 503, o, NULL);
+	return ERR_OK;
+}
+
+enum err
+api_health_status(struct req *r)
+{
+	int full = r->query != NULL && strstr(r->query, "full") != NULL;
+
+	resp_json(r, 200, sb_status_json("coffer", full), NULL);
+	return ERR_OK;
+}
+
+#ifdef COFFER_TEST_HOOKS
+enum err
+api_health_debug_sleep(struct req *r)
+{
+	long ms = 0;
+	struct timespec ts;
+
+	if (r->query != NULL && strncmp(r->query, "ms=", 3) == 0)
+		ms = strtol(r->query + 3, NULL, 10);
+	if (ms < 0 || ms > 600000)
+		return req_fail(r, ERR_BADREQ, NULL, "ms must be 0..600000");
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+	return api_health_healthz(r);
+}
+#endif

@@ -1,0 +1,75 @@
+/* conf.h - the configuration: one INI file, environment overrides, validated once. */
+#ifndef COFFER_CONF_H
+#define COFFER_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+enum storage_type { STORAGE_LOCAL = 0, STORAGE_S3 };
+
+struct conf {
+	/* [server] */
+	char	*listen;		/* "unix:/path", "/path" or "127.0.0.1:9000" */
+	int	 listen_mode;
+	char	*listen_owner;
+	char	*listen_group;
+	int64_t	 listen_backlog;
+	char	*user;
+	char	*group;
+	int64_t	 workers;
+	int64_t	 max_requests;		/* 0: never recycle */
+	int64_t	 request_timeout_ms;
+	int64_t	 slow_request_ms;
+	int64_t	 shutdown_timeout_ms;
+	int64_t	 restart_threshold;
+	int64_t	 restart_interval_ms;
+	char	*status_socket;
+	char	*pid_file;
+	int	 log_level;
+
+	/* [database] */
+	char	*database_url;
+	int64_t	 db_connect_timeout_ms;
+
+	/* [storage] */
+	int	 storage_type;
+	char	*local_path;
+	int64_t	 max_file_size;
+	int64_t	 default_storage_limit;
+
+	/* [s3] */
+	char	*s3_endpoint;
+	char	*s3_bucket;
+	char	*s3_region;
+	char	*s3_access_key_id;
+	char	*s3_secret_access_key;
+	int	 s3_virtual_host;
+	int	 s3_tls;
+
+	/* [auth] */
+	char	*jwt_secret;
+};
+
+/*
+ * Load path (NULL: defaults and environment only) into *conf, then apply
+ * environment overrides and cross-key checks.  On failure returns
+ * ERR_CONFIG with a message naming the key and the bad value in errbuf and
+ * leaves *conf empty.  The caller owns *conf and releases it with
+ * conf_free().
+ */
+enum err conf_load(struct conf *conf, const char *path, char *errbuf, size_t errlen);
+
+/* Release what conf_load() allocated; *conf may then be reloaded. */
+void conf_free(struct conf *conf);
+
+/* Write every key with its effective value (secrets masked) to fp. */
+void conf_dump(const struct conf *conf, FILE *fp);
+
+/* Parsers shared with the tests; each returns 0 or -1 on bad input. */
+int conf_parse_size(const char *s, int64_t *out);
+int conf_parse_duration_ms(const char *s, int64_t *out);
+
+#endif

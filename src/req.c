@@ -1,0 +1,28 @@
+/* req.c - request parameters and recording a handler's failure. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "pool.h"
+#include "req.h"
+
+const char *
+req_param(const struct req *r, const char *name)
+{
+	return FCGX_GetParam(name, r->fcgx->envp);
+}
+
+enum err
+req_fail(struct req *r, enum err rc, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	r->err_code = code;
+	r->err_msg = pool_strdup(r->pool, buf);
+	return rc;
+}

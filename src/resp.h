@@ -1,0 +1,31 @@
+/* resp.h - writing responses: status line, headers, JSON bodies, errors. */
+#ifndef COFFER_RESP_H
+#define COFFER_RESP_H
+
+#include <json-c/json.h>
+
+#include "err.h"
+#include "req.h"
+
+/* HTTP status for an error code (400, 401, ..., 507, 503, 500). */
+int resp_status_for(enum err rc);
+/* The default machine-readable code ("BAD_REQUEST", "QUOTA_EXCEEDED", ...). */
+const char *resp_code_for(enum err rc);
+
+/*
+ * Send obj as the whole JSON body with status.  Takes ownership of obj.
+ * extra_headers, if not NULL, is one or more "Name: value\r\n" lines.
+ */
+void resp_json(struct req *r, int status, struct json_object *obj, const char *extra_headers);
+
+/* {"success": true, "data": data} with 200.  Takes ownership of data. */
+void resp_ok(struct req *r, struct json_object *data);
+
+/*
+ * The one place an error becomes a response:
+ * {"success": false, "error": msg, "code": code, ...extra} with the status
+ * for rc.  Uses what req_fail() recorded; internals never leave here.
+ */
+void resp_error(struct req *r, enum err rc);
+
+#endif

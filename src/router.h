@@ -1,0 +1,14 @@
+/* router.h - method + path table dispatching to the api_* handlers. */
+#ifndef COFFER_ROUTER_H
+#define COFFER_ROUTER_H
+
+#include "req.h"
+
+/*
+ * Find the handler for r->method and r->path, fill r->route and r->args,
+ * run it, and turn a failure into the error response.  Unknown path: 404;
+ * known path with another method: 405.
+ */
+void router_dispatch(struct req *r);
+
+#endif

@@ -1,0 +1,295 @@
+/* check_conf.c - configuration parsing: valid files, each invalid kind, env, units. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+static char conf_path[64];
+static char errbuf[512];
+
+static const char *const env_names[] = {
+	"STORAGE_TYPE", "LOCAL_STORAGE_PATH", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+	"AWS_SECRET_ACCESS_KEY", "S3_BUCKET_NAME", "DEFAULT_STORAGE_LIMIT",
+	"MAX_FILE_SIZE", "DATABASE_URL", "JWT_SECRET", "S3_ENDPOINT",
+	"COFFER_LOG_LEVEL", NULL,
+};
+
+static void
+setup(void)
+{
+	int i;
+
+	for (i = 0; env_names[i] != NULL; i++)
+		unsetenv(env_names[i]);
+	strcpy(conf_path, "/tmp/check_conf.XXXXXX");
+	close(mkstemp(conf_path));
+}
+
+static void
+teardown(void)
+{
+	unlink(conf_path);
+}
+
+static void
+write_conf(const char *text)
+{
+	FILE *fp = fopen(conf_path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Load text; returns the rc and leaves errbuf holding the message. */
+static enum err
+load(const char *text, struct conf *c)
+{
+	write_conf(text);
+	errbuf[0] = '\0';
+	return conf_load(c, conf_path, errbuf, sizeof(errbuf));
+}
+
+START_TEST(test_defaults)
+{
+	struct conf c;
+
+	ck_assert_int_eq(load("", &c), ERR_OK);
+	ck_assert_int_eq(c.workers, 4);
+	ck_assert_int_eq(c.max_requests, 1000);
+	ck_assert_int_eq(c.max_file_size, 50 * 1024 * 1024);
+	ck_assert_int_eq(c.default_storage_limit, INT64_C(5) << 30);
+	ck_assert_int_eq(c.storage_type, STORAGE_LOCAL);
+	ck_assert_int_eq(c.listen_mode, 0660);
+	ck_assert_str_eq(c.listen, "unix:/run/coffer/cofferd.sock");
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_valid_file)
+{
+	struct conf c;
+
+	ck_assert_int_eq(load(
+	    "; comment\n"
+	    "[server]\n"
+	    "listen = 127.0.0.1:9000\n"
+	    "workers = 8\n"
+	    "max_requests = 0\n"
+	    "request_timeout = 90s\n"
+	    "shutdown_timeout = 1m\n"
+	    "listen_mode = 0600\n"
+	    "log_level = debug\n"
+	    "[storage]\n"
+	    "type = local\n"
+	    "local_path = /srv/coffer\n"
+	    "max_file_size = 100MiB\n"
+	    "default_storage_limit = 2GB\n"
+	    "[s3]\n"
+	    "tls = no\n", &c), ERR_OK);
+	ck_assert_str_eq(c.listen, "127.0.0.1:9000");
+	ck_assert_int_eq(c.workers, 8);
+	ck_assert_int_eq(c.max_requests, 0);
+	ck_assert_int_eq(c.request_timeout_ms, 90000);
+	ck_assert_int_eq(c.shutdown_timeout_ms, 60000);
+	ck_assert_int_eq(c.listen_mode, 0600);
+	ck_assert_int_eq(c.log_level, 0);
+	ck_assert_str_eq(c.local_path, "/srv/coffer");
+	ck_assert_int_eq(c.max_file_size, 100 * 1024 * 1024);
+	ck_assert_int_eq(c.default_storage_limit, INT64_C(2000000000));
+	ck_assert_int_eq(c.s3_tls, 0);
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_size_units)
+{
+	int64_t v;
+
+	ck_assert_int_eq(conf_parse_size("0", &v), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(conf_parse_size("512", &v), 0);
+	ck_assert_int_eq(v, 512);
+	ck_assert_int_eq(conf_parse_size("5GiB", &v), 0);
+	ck_assert_int_eq(v, INT64_C(5) << 30);
+	ck_assert_int_eq(conf_parse_size("5 gib", &v), 0);
+	ck_assert_int_eq(v, INT64_C(5) << 30);
+	ck_assert_int_eq(conf_parse_size("64KiB", &v), 0);
+	ck_assert_int_eq(v, 65536);
+	ck_assert_int_eq(conf_parse_size("10m", &v), 0);
+	ck_assert_int_eq(v, 10 << 20);
+	ck_assert_int_eq(conf_parse_size("1TiB", &v), 0);
+	ck_assert_int_eq(v, INT64_C(1) << 40);
+	ck_assert_int_eq(conf_parse_size("3MB", &v), 0);
+	ck_assert_int_eq(v, 3000000);
+	ck_assert_int_eq(conf_parse_size("", &v), -1);
+	ck_assert_int_eq(conf_parse_size("-5", &v), -1);
+	ck_assert_int_eq(conf_parse_size("5XB", &v), -1);
+	ck_assert_int_eq(conf_parse_size("GiB", &v), -1);
+	ck_assert_int_eq(conf_parse_size("1.5GiB", &v), -1);
+	ck_assert_int_eq(conf_parse_size("99999999999999999999", &v), -1);
+	ck_assert_int_eq(conf_parse_size("9000000000TiB", &v), -1);
+}
+END_TEST
+
+START_TEST(test_duration_units)
+{
+	int64_t v;
+
+	ck_assert_int_eq(conf_parse_duration_ms("30", &v), 0);
+	ck_assert_int_eq(v, 30000);
+	ck_assert_int_eq(conf_parse_duration_ms("30s", &v), 0);
+	ck_assert_int_eq(v, 30000);
+	ck_assert_int_eq(conf_parse_duration_ms("250ms", &v), 0);
+	ck_assert_int_eq(v, 250);
+	ck_assert_int_eq(conf_parse_duration_ms("2m", &v), 0);
+	ck_assert_int_eq(v, 120000);
+	ck_assert_int_eq(conf_parse_duration_ms("1h", &v), 0);
+	ck_assert_int_eq(v, 3600000);
+	ck_assert_int_eq(conf_parse_duration_ms("1w", &v), -1);
+	ck_assert_int_eq(conf_parse_duration_ms("s", &v), -1);
+}
+END_TEST
+
+/* Each kind of invalid input fails with a message naming the key. */
+static const struct {
+	const char *text;
+	const char *expect;	/* substring of the error */
+} invalid[] = {
+	{ "[server]\nworkers = many\n", "[server] workers = \"many\" must be an integer" },
+	{ "[server]\nworkers = 0\n", "[server] workers = \"0\" is out of range" },
+	{ "[server]\nworkers = 100000\n", "out of range" },
+	{ "[server]\nbogus = 1\n", "unknown key [server] bogus" },
+	{ "[nosuch]\nworkers = 1\n", "unknown key [nosuch] workers" },
+	{ "[server]\nrequest_timeout = soon\n", "[server] request_timeout = \"soon\" must be a duration" },
+	{ "[server]\nrequest_timeout = 10ms\n", "request_timeout = \"10ms\" is out of range" },
+	{ "[server]\nlisten_mode = 0999\n", "[server] listen_mode = \"0999\" must be an octal" },
+	{ "[server]\nlog_level = loud\n", "[server] log_level = \"loud\" must be one of: debug, info, warn, error" },
+	{ "[server]\nlisten =\n", "[server] listen must not be empty" },
+	{ "[storage]\nmax_file_size = 5 parsecs\n", "[storage] max_file_size = \"5 parsecs\" must be a size" },
+	{ "[storage]\ntype = floppy\n", "[storage] type = \"floppy\" must be one of: local, s3" },
+	{ "[storage]\nlocal_path = relative/dir\n", "[storage] local_path (LOCAL_STORAGE_PATH) = \"relative/dir\" must be an absolute path" },
+	{ "[storage]\ntype = s3\n[s3]\naccess_key_id = a\nsecret_access_key = b\n", "[s3] bucket (S3_BUCKET_NAME) is required" },
+	{ "[storage]\ntype = s3\n[s3]\nbucket = b\n", "access_key_id and secret_access_key" },
+	{ "[s3]\ntls = maybe\n", "[s3] tls = \"maybe\" must be yes or no" },
+	{ "[server\nworkers = 1\n", ":1: key \"workers\" outside any [section]" },
+	{ "[server]\nworkers 4\n", ":2: syntax error" },
+	{ "[server]\nstatus_socket = rel.sock\n", "status_socket = \"rel.sock\" must be an absolute path" },
+};
+
+START_TEST(test_invalid)
+{
+	struct conf c;
+
+	ck_assert_int_eq(load(invalid[_i].text, &c), ERR_CONFIG);
+	ck_assert_msg(strstr(errbuf, invalid[_i].expect) != NULL,
+	    "case %d: error \"%s\" lacks \"%s\"", _i, errbuf, invalid[_i].expect);
+	/* The line number of the offending key is given for file errors. */
+	if (strstr(invalid[_i].expect, "unknown") != NULL)
+		ck_assert_msg(strstr(errbuf, conf_path) != NULL, "no file name in \"%s\"", errbuf);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct conf c;
+
+	ck_assert_int_eq(conf_load(&c, "/nonexistent/coffer.conf", errbuf, sizeof(errbuf)), ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(errbuf, "/nonexistent/coffer.conf: cannot open"));
+}
+END_TEST
+
+START_TEST(test_env_override)
+{
+	struct conf c;
+
+	setenv("STORAGE_TYPE", "s3", 1);
+	setenv("S3_BUCKET_NAME", "bucket-from-env", 1);
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "secret-env", 1);
+	setenv("MAX_FILE_SIZE", "10MiB", 1);
+	setenv("DEFAULT_STORAGE_LIMIT", "1GiB", 1);
+	setenv("DATABASE_URL", "postgresql://u@127.0.0.1:5999/x", 1);
+	setenv("LOCAL_STORAGE_PATH", "/env/storage", 1);
+	setenv("AWS_REGION", "eu-west-1", 1);
+	ck_assert_int_eq(load("[storage]\ntype = local\nmax_file_size = 1MiB\n"
+	    "[s3]\nbucket = from-file\n", &c), ERR_OK);
+	ck_assert_int_eq(c.storage_type, STORAGE_S3);
+	ck_assert_str_eq(c.s3_bucket, "bucket-from-env");
+	ck_assert_str_eq(c.s3_access_key_id, "AKIDENV");
+	ck_assert_int_eq(c.max_file_size, 10 << 20);
+	ck_assert_int_eq(c.default_storage_limit, INT64_C(1) << 30);
+	ck_assert_str_eq(c.database_url, "postgresql://u@127.0.0.1:5999/x");
+	ck_assert_str_eq(c.local_path, "/env/storage");
+	ck_assert_str_eq(c.s3_region, "eu-west-1");
+	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_env_invalid_named)
+{
+	struct conf c;
+
+	setenv("MAX_FILE_SIZE", "huge", 1);
+	ck_assert_int_eq(load("", &c), ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(errbuf, "environment MAX_FILE_SIZE"));
+	ck_assert_ptr_nonnull(strstr(errbuf, "\"huge\""));
+}
+END_TEST
+
+START_TEST(test_secret_not_echoed)
+{
+	struct conf c;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	ck_assert_int_eq(load("[auth]\njwt_secret = hunter2-very-secret\n"
+	    "[database]\nurl = postgresql://u:pw-secret@h/db\n", &c), ERR_OK);
+	fp = open_memstream(&buf, &len);
+	conf_dump(&c, fp);
+	fclose(fp);
+	ck_assert_ptr_null(strstr(buf, "hunter2"));
+	ck_assert_ptr_null(strstr(buf, "pw-secret"));
+	ck_assert_ptr_nonnull(strstr(buf, "jwt_secret = (set, hidden)"));
+	free(buf);
+	conf_free(&c);
+}
+END_TEST
+
+static Suite *
+conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_valid_file);
+	tcase_add_test(tc, test_size_units);
+	tcase_add_test(tc, test_duration_units);
+	tcase_add_loop_test(tc, test_invalid, 0, (int)(sizeof(invalid) / sizeof(invalid[0])));
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_env_override);
+	tcase_add_test(tc, test_env_invalid_named);
+	tcase_add_test(tc, test_secret_not_echoed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(conf_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
