@@ -1,74 +1,81 @@
-/* cofferctl.c - the operator's command line: pool status (more commands land here). */
+/* cofferctl.c - the operator's command line: option parsing and the command table. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl.h"
 
 #define DEFAULT_CONF "/etc/coffer/coffer.conf"
+
+static const struct {
+	const char	*name;
+	ctl_cmd_fn	 fn;
+	const char	*help;
+} ctl_cmds[] = {
+	{ "status", ctl_status, "status                      the pool scoreboard (answers when every worker is busy)" },
+	{ "migrate", ctl_migrate, "migrate [--status]          apply (or list) database schema migrations" },
+};
+
+#define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
 static void
 usage(FILE *fp)
 {
-	fprintf(fp,
-	    "usage: cofferctl [-c FILE] COMMAND\n"
-	    "commands:\n"
-	    "  status        the pool scoreboard from the master (works when every worker is busy)\n"
-	    "  config-test   validate the configuration\n");
+	size_t i;
+
+	fprintf(fp, "usage: cofferctl [-c FILE] COMMAND [ARGS]\n"
+	    "  -c FILE  configuration file (default: $COFFER_CONF, else " DEFAULT_CONF ")\n"
+	    "commands:\n");
+	for (i = 0; i < NCMDS; i++)
+		fprintf(fp, "  %s\n", ctl_cmds[i].help);
 }
 
-/* Read the master's status socket: it answers even when no worker is free. */
-static int
-cmd_status(const struct conf *conf)
+/* NOTICEs ("already exists, skipping") are noise for operators. */
+static void
+ctl_notice(void *arg, const PGresult *res)
 {
-	struct sockaddr_un sun;
-	char buf[4096];
-	ssize_t n;
-	int fd;
+	(void)arg;
+	if (strcmp(PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED), "NOTICE") != 0)
+		fprintf(stderr, "%s", PQresultErrorMessage(res));
+}
 
-	if (conf->status_socket[0] == '\0') {
-		fprintf(stderr, "cofferctl: [server] status_socket is not set\n");
-		return 1;
+PGconn *
+ctl_db(struct ctl *ctl)
+{
+	const char *keys[] = { "dbname", "application_name", NULL };
+	const char *vals[] = { ctl->conf.database_url, "cofferctl", NULL };
+
+	if (ctl->pg != NULL)
+		return ctl->pg;
+	ctl->pg = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(ctl->pg) != CONNECTION_OK) {
+		/* libpq names host and port, never the password. */
+		fprintf(stderr, "cofferctl: cannot connect to the database: %s",
+		    PQerrorMessage(ctl->pg));
+		exit(1);
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(conf->status_socket) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "cofferctl: status socket path too long\n");
-		return 1;
-	}
-	strcpy(sun.sun_path, conf->status_socket);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "cofferctl: cannot reach cofferd at %s: %s\n",
-		    conf->status_socket, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return 1;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, stdout);
-	close(fd);
-	return n < 0 ? 1 : 0;
+	PQsetNoticeReceiver(ctl->pg, ctl_notice, NULL);
+	return ctl->pg;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *path = getenv("COFFER_CONF");
+	struct ctl ctl;
 	char errbuf[512];
-	struct conf conf;
-	int ch, rc;
+	int ch, rc = 2;
+	size_t i;
 
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.conf_path = getenv("COFFER_CONF");
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
+			ctl.conf_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -84,22 +91,22 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (path == NULL || path[0] == '\0')
-		path = DEFAULT_CONF;
-	if (conf_load(&conf, path, errbuf, sizeof(errbuf)) != ERR_OK) {
+	if (ctl.conf_path == NULL || ctl.conf_path[0] == '\0')
+		ctl.conf_path = DEFAULT_CONF;
+	if (conf_load(&ctl.conf, ctl.conf_path, errbuf, sizeof(errbuf)) != ERR_OK) {
 		fprintf(stderr, "cofferctl: %s\n", errbuf);
 		return 1;
 	}
-	if (strcmp(argv[0], "status") == 0) {
-		rc = cmd_status(&conf);
-	} else if (strcmp(argv[0], "config-test") == 0) {
-		printf("configuration %s is valid\n", path);
-		rc = 0;
-	} else {
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(argv[0], ctl_cmds[i].name) == 0)
+			break;
+	if (i == NCMDS) {
 		fprintf(stderr, "cofferctl: unknown command \"%s\"\n", argv[0]);
 		usage(stderr);
-		rc = 2;
+	} else {
+		rc = ctl_cmds[i].fn(&ctl, argc, argv);
 	}
-	conf_free(&conf);
+	PQfinish(ctl.pg);
+	conf_free(&ctl.conf);
 	return rc;
 }

@@ -1,0 +1,27 @@
+/* ctl.h - what cofferctl's command modules (ctl_*.c) share. */
+#ifndef COFFER_CTL_H
+#define COFFER_CTL_H
+
+#include <libpq-fe.h>
+
+#include "conf.h"
+
+struct ctl {
+	struct conf	 conf;
+	const char	*conf_path;
+	PGconn		*pg;		/* opened on first ctl_db() */
+};
+
+/* A command: argv[0] is the command's own name; returns the exit status
+ * (0 ok, 1 failure or "something was wrong", 2 usage). */
+typedef int (*ctl_cmd_fn)(struct ctl *ctl, int argc, char **argv);
+
+/* The database connection from the configuration (DATABASE_URL); prints
+ * one clear line and exits 1 when PostgreSQL is unreachable. */
+PGconn *ctl_db(struct ctl *ctl);
+
+/* Commands, one module per group. */
+int ctl_status(struct ctl *ctl, int argc, char **argv);		/* ctl_pool.c */
+int ctl_migrate(struct ctl *ctl, int argc, char **argv);	/* ctl_migrate.c */
+
+#endif
