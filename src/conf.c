@@ -6,6 +6,9 @@
 #include <ini.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +35,8 @@ struct conf_key {
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const storage_types[] = { "local", "s3", NULL };
 static const char *const s3_styles[] = { "path", "virtual", NULL };
+/* Indexed by enum jwt_algorithm. */
+static const char *const jwt_algorithms[] = { "HS256", "RS256", "ES256", NULL };
 
 #define OFF(f)	offsetof(struct conf, f)
 #define GiB	(INT64_C(1) << 30)
@@ -74,6 +79,15 @@ static const struct conf_key conf_keys[] = {
 	{ "s3", "tls", NULL, T_BOOL, OFF(s3_tls), 0, 0, "yes", NULL, false },
 
 	{ "auth", "jwt_secret", "JWT_SECRET", T_STR, OFF(jwt_secret), 0, 0, "", NULL, true },
+	{ "auth", "jwt_algorithm", NULL, T_ENUM, OFF(jwt_algorithm), 0, 0, "HS256", jwt_algorithms, false },
+	{ "auth", "jwt_public_key_file", NULL, T_STR, OFF(jwt_public_key_file), 0, 0, "", NULL, false },
+	{ "auth", "jwt_private_key_file", NULL, T_STR, OFF(jwt_private_key_file), 0, 0, "", NULL, false },
+	{ "auth", "jwt_issuer", NULL, T_STR, OFF(jwt_issuer), 0, 0, "", NULL, false },
+	{ "auth", "jwt_audience", NULL, T_STR, OFF(jwt_audience), 0, 0, "", NULL, false },
+	{ "auth", "jwt_leeway", NULL, T_DURATION, OFF(jwt_leeway_ms), 0, 3600000, "30s", NULL, false },
+	{ "auth", "claim_customer", NULL, T_STR, OFF(claim_customer), 0, 0, "customerId", NULL, false },
+	{ "auth", "claim_user", NULL, T_STR, OFF(claim_user), 0, 0, "userId", NULL, false },
+	{ "auth", "claim_role", NULL, T_STR, OFF(claim_role), 0, 0, "role", NULL, false },
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -358,6 +372,107 @@ conf_validate(const struct conf *conf, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* HS256 keys shorter than the hash are brute-forceable (RFC 7518 3.2). */
+#define JWT_SECRET_MIN	32
+#define JWT_PUBKEY_MAX	(64 * 1024)
+
+/*
+ * Read [auth] jwt_public_key_file into conf->jwt_public_key and check that
+ * it is a key jwt_algorithm can verify with: an RSA key of 2048 bits or
+ * more for RS256, a P-256 key for ES256.  Done here, at load, so a bad key
+ * stops the start (or the reload) instead of failing every request.
+ */
+static int
+conf_load_public_key(struct conf *conf, char *errbuf, size_t errlen)
+{
+	const char *file = conf->jwt_public_key_file;
+	const char *alg = jwt_algorithms[conf->jwt_algorithm];
+	char *buf = NULL, group[64];
+	EVP_PKEY *key = NULL;
+	size_t len;
+	BIO *bio;
+	FILE *fp;
+	int ok = 0;
+
+	if (file[0] == '\0') {
+		snprintf(errbuf, errlen,
+		    "[auth] jwt_public_key_file is required when jwt_algorithm = %s", alg);
+		return -1;
+	}
+	if ((fp = fopen(file, "r")) == NULL) {
+		snprintf(errbuf, errlen, "[auth] jwt_public_key_file = \"%s\": cannot open: %s",
+		    file, strerror(errno));
+		return -1;
+	}
+	buf = xmalloc(JWT_PUBKEY_MAX + 1);
+	len = fread(buf, 1, JWT_PUBKEY_MAX + 1, fp);
+	fclose(fp);
+	buf[len > JWT_PUBKEY_MAX ? JWT_PUBKEY_MAX : len] = '\0';
+	if (len > JWT_PUBKEY_MAX) {
+		snprintf(errbuf, errlen, "[auth] jwt_public_key_file = \"%s\" is too large for a public key",
+		    file);
+		goto done;
+	}
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		fatalx("out of memory");
+	key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (key == NULL) {
+		snprintf(errbuf, errlen,
+		    "[auth] jwt_public_key_file = \"%s\" holds no PEM public key (BEGIN PUBLIC KEY)",
+		    file);
+		goto done;
+	}
+	if (conf->jwt_algorithm == JWT_RS256 &&
+	    (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) < 2048)) {
+		snprintf(errbuf, errlen,
+		    "[auth] jwt_public_key_file = \"%s\" must be an RSA key of at least 2048 bits for RS256",
+		    file);
+		goto done;
+	}
+	if (conf->jwt_algorithm == JWT_ES256 &&
+	    (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+	    EVP_PKEY_get_group_name(key, group, sizeof(group), NULL) != 1 ||
+	    strcmp(group, "prime256v1") != 0)) {
+		snprintf(errbuf, errlen,
+		    "[auth] jwt_public_key_file = \"%s\" must be a P-256 EC key for ES256", file);
+		goto done;
+	}
+	conf->jwt_public_key = buf;
+	buf = NULL;
+	ok = 1;
+done:
+	EVP_PKEY_free(key);
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+static int
+conf_validate_auth(struct conf *conf, char *errbuf, size_t errlen)
+{
+	const char *claims[] = { conf->claim_customer, conf->claim_user, conf->claim_role };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (claims[i][0] == '\0') {
+			snprintf(errbuf, errlen,
+			    "[auth] claim_customer, claim_user and claim_role must not be empty");
+			return -1;
+		}
+	}
+	if (conf->jwt_algorithm != JWT_HS256)
+		return conf_load_public_key(conf, errbuf, errlen);
+	/* No secret is allowed: /auth then refuses every JWT, API keys still
+	 * work, and the daemon says so when it starts. */
+	if (conf->jwt_secret[0] != '\0' && strlen(conf->jwt_secret) < JWT_SECRET_MIN) {
+		snprintf(errbuf, errlen,
+		    "[auth] jwt_secret (JWT_SECRET) must be at least %d bytes for HS256 (e.g. openssl rand -hex 32)",
+		    JWT_SECRET_MIN);
+		return -1;
+	}
+	return 0;
+}
+
 enum err
 conf_load(struct conf *conf, const char *path, char *errbuf, size_t errlen)
 {
@@ -403,7 +518,8 @@ conf_load(struct conf *conf, const char *path, char *errbuf, size_t errlen)
 		if (conf_set(conf, &conf_keys[i], v, origin, errbuf, errlen) == -1)
 			goto fail;
 	}
-	if (conf_validate(conf, errbuf, errlen) == -1)
+	if (conf_validate(conf, errbuf, errlen) == -1 ||
+	    conf_validate_auth(conf, errbuf, errlen) == -1)
 		goto fail;
 	return ERR_OK;
 fail:
@@ -423,6 +539,8 @@ conf_free(struct conf *conf)
 			*p = NULL;
 		}
 	}
+	free(conf->jwt_public_key);
+	conf->jwt_public_key = NULL;
 }
 
 void

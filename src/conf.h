@@ -9,6 +9,8 @@
 #include "err.h"
 
 enum storage_type { STORAGE_LOCAL = 0, STORAGE_S3 };
+/* [auth] jwt_algorithm: the one algorithm a JWT may be signed with. */
+enum jwt_algorithm { JWT_HS256 = 0, JWT_RS256, JWT_ES256 };
 
 struct conf {
 	/* [server] */
@@ -50,7 +52,23 @@ struct conf {
 	int	 s3_tls;
 
 	/* [auth] */
-	char	*jwt_secret;
+	char	*jwt_secret;		/* HS256 key; "" rejects every JWT */
+	int	 jwt_algorithm;		/* enum jwt_algorithm */
+	char	*jwt_public_key_file;	/* RS256/ES256: PEM public key */
+	char	*jwt_private_key_file;	/* RS256/ES256: for `cofferctl token issue` only */
+	char	*jwt_issuer;		/* "" = iss not checked */
+	char	*jwt_audience;		/* "" = aud not checked */
+	int64_t	 jwt_leeway_ms;		/* clock skew allowed on exp, nbf, iat */
+	char	*claim_customer;
+	char	*claim_user;
+	char	*claim_role;
+
+	/*
+	 * Derived at load, not a key: the PEM text of jwt_public_key_file
+	 * (RS256/ES256), read and checked by the master before it drops
+	 * privileges, so workers never open the file.  NULL for HS256.
+	 */
+	char	*jwt_public_key;
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "testkeys.h"
 
 static char conf_path[64];
 static char errbuf[512];
@@ -180,6 +181,14 @@ static const struct {
 	{ "[server\nworkers = 1\n", ":1: key \"workers\" outside any [section]" },
 	{ "[server]\nworkers 4\n", ":2: syntax error" },
 	{ "[server]\nstatus_socket = rel.sock\n", "status_socket = \"rel.sock\" must be an absolute path" },
+	{ "[auth]\njwt_secret = only-31-bytes-long-xxxxxxxxxxxx\n", "[auth] jwt_secret (JWT_SECRET) must be at least 32 bytes" },
+	{ "[auth]\njwt_algorithm = none\n", "[auth] jwt_algorithm = \"none\" must be one of: HS256, RS256, ES256" },
+	{ "[auth]\njwt_algorithm = HS512\n", "must be one of: HS256, RS256, ES256" },
+	{ "[auth]\njwt_algorithm = RS256\n", "[auth] jwt_public_key_file is required when jwt_algorithm = RS256" },
+	{ "[auth]\njwt_algorithm = ES256\njwt_public_key_file = /nonexistent/k.pem\n", "jwt_public_key_file = \"/nonexistent/k.pem\": cannot open" },
+	{ "[auth]\njwt_algorithm = RS256\njwt_public_key_file = /etc/hostname\n", "holds no PEM public key" },
+	{ "[auth]\nclaim_user =\n", "claim_customer, claim_user and claim_role must not be empty" },
+	{ "[auth]\njwt_leeway = 2h\n", "[auth] jwt_leeway = \"2h\" is out of range" },
 };
 
 START_TEST(test_invalid)
@@ -249,7 +258,7 @@ START_TEST(test_secret_not_echoed)
 	size_t len = 0;
 	FILE *fp;
 
-	ck_assert_int_eq(load("[auth]\njwt_secret = hunter2-very-secret\n"
+	ck_assert_int_eq(load("[auth]\njwt_secret = hunter2-very-secret-and-32-bytes-long\n"
 	    "[database]\nurl = postgresql://u:pw-secret@h/db\n", &c), ERR_OK);
 	fp = open_memstream(&buf, &len);
 	conf_dump(&c, fp);
@@ -259,6 +268,74 @@ START_TEST(test_secret_not_echoed)
 	ck_assert_ptr_nonnull(strstr(buf, "jwt_secret = (set, hidden)"));
 	free(buf);
 	conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_auth_defaults)
+{
+	struct conf c;
+
+	ck_assert_int_eq(load("", &c), ERR_OK);
+	ck_assert_int_eq(c.jwt_algorithm, JWT_HS256);
+	ck_assert_str_eq(c.jwt_secret, "");
+	ck_assert_int_eq(c.jwt_leeway_ms, 30000);
+	ck_assert_str_eq(c.claim_customer, "customerId");
+	ck_assert_str_eq(c.claim_user, "userId");
+	ck_assert_str_eq(c.claim_role, "role");
+	ck_assert_ptr_null(c.jwt_public_key);
+	conf_free(&c);
+	setenv("JWT_SECRET", "0123456789abcdef0123456789abcdef", 1);
+	ck_assert_int_eq(load("[auth]\njwt_secret = ignored-because-env-wins-xxxxxxxxx\n", &c), ERR_OK);
+	ck_assert_str_eq(c.jwt_secret, "0123456789abcdef0123456789abcdef");
+	conf_free(&c);
+}
+END_TEST
+
+/* The public key must suit the algorithm; it is read at load, once. */
+START_TEST(test_auth_public_key_types)
+{
+	static const struct {
+		enum testkey_type type;
+		const char *alg;
+		const char *expect;	/* NULL: accepted */
+	} cases[] = {
+		{ TESTKEY_RSA2048, "RS256", NULL },
+		{ TESTKEY_P256, "ES256", NULL },
+		{ TESTKEY_RSA1024, "RS256", "must be an RSA key of at least 2048 bits" },
+		{ TESTKEY_P256, "RS256", "must be an RSA key" },
+		{ TESTKEY_P384, "ES256", "must be a P-256 EC key" },
+		{ TESTKEY_RSA2048, "ES256", "must be a P-256 EC key" },
+	};
+	char text[512], path[64], privpath[64];
+	struct testkey k;
+	struct conf c;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		k = testkey_new(cases[i].type);
+		testkey_write(k.public_pem, path, sizeof(path));
+		snprintf(text, sizeof(text), "[auth]\njwt_algorithm = %s\njwt_public_key_file = %s\n",
+		    cases[i].alg, path);
+		if (cases[i].expect == NULL) {
+			ck_assert_int_eq(load(text, &c), ERR_OK);
+			ck_assert_str_eq(c.jwt_public_key, k.public_pem);
+			conf_free(&c);
+			ck_assert_ptr_null(c.jwt_public_key);
+			/* A private key where the public one belongs is refused. */
+			testkey_write(k.private_pem, privpath, sizeof(privpath));
+			snprintf(text, sizeof(text), "[auth]\njwt_algorithm = %s\njwt_public_key_file = %s\n",
+			    cases[i].alg, privpath);
+			ck_assert_int_eq(load(text, &c), ERR_CONFIG);
+			ck_assert_ptr_nonnull(strstr(errbuf, "holds no PEM public key"));
+			unlink(privpath);
+		} else {
+			ck_assert_int_eq(load(text, &c), ERR_CONFIG);
+			ck_assert_msg(strstr(errbuf, cases[i].expect) != NULL,
+			    "case %zu: \"%s\" lacks \"%s\"", i, errbuf, cases[i].expect);
+		}
+		unlink(path);
+		testkey_free(&k);
+	}
 }
 END_TEST
 
@@ -278,6 +355,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_env_override);
 	tcase_add_test(tc, test_env_invalid_named);
 	tcase_add_test(tc, test_secret_not_echoed);
+	tcase_add_test(tc, test_auth_defaults);
+	tcase_add_test(tc, test_auth_public_key_types);
 	suite_add_tcase(s, tc);
 	return s;
 }
