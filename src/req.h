@@ -11,6 +11,7 @@
 #include "err.h"
 
 struct conf;
+struct identity;
 struct pool;
 
 #define REQ_MAX_ARGS 4
@@ -27,6 +28,7 @@ struct req {
 	const char		*args[REQ_MAX_ARGS];	/* "*" segments of the route */
 	int			 nargs;
 	int64_t			 start_ms;
+	const struct identity	*identity;	/* see identity_from_req() */
 	int			 status;	/* 0 until a response is written */
 	size_t			 bytes_out;
 

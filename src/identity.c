@@ -1,0 +1,113 @@
+/* identity.c - the identity nginx passes to workers, parsed and checked once per request. */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "identity.h"
+#include "log.h"
+#include "pool.h"
+#include "req.h"
+
+static const char *const role_names[] = {
+	[ROLE_NONE] = "none",
+	[ROLE_MEMBER] = "member",
+	[ROLE_ADMIN] = "admin",
+	[ROLE_PLATFORM] = "platform",
+};
+
+const char *
+identity_role_name(enum role role)
+{
+	if ((unsigned)role > ROLE_PLATFORM)
+		role = ROLE_NONE;
+	return role_names[role];
+}
+
+enum role
+identity_role_parse(const char *s)
+{
+	int i;
+
+	for (i = ROLE_MEMBER; i <= ROLE_PLATFORM; i++)
+		if (s != NULL && strcmp(s, role_names[i]) == 0)
+			return (enum role)i;
+	return ROLE_NONE;
+}
+
+int
+identity_uuid_canon(const char *s, char *out)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != IDENTITY_UUID_LEN)
+		return -1;
+	for (i = 0; i < IDENTITY_UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -1;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return -1;
+		}
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[IDENTITY_UUID_LEN] = '\0';
+	return 0;
+}
+
+int
+identity_user_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return -1;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i == IDENTITY_USER_MAX || s[i] < 0x21 || s[i] > 0x7e)
+			return -1;
+	return 0;
+}
+
+enum err
+identity_from_req(struct req *r, const struct identity **out)
+{
+	const char *customer = req_param(r, "COFFER_CUSTOMER");
+	const char *user = req_param(r, "COFFER_USER");
+	const char *role = req_param(r, "COFFER_ROLE");
+	struct identity *id;
+
+	if (r->identity != NULL) {
+		*out = r->identity;
+		return ERR_OK;
+	}
+	*out = NULL;
+	id = pool_zalloc(r->pool, sizeof(*id));
+	id->role = identity_role_parse(role);
+	/* /auth never answers 200 without these; their absence means the
+	 * nginx location lacks auth_request.  Fail closed, and say where. */
+	if (id->role == ROLE_NONE || identity_user_valid(user) == -1 ||
+	    (customer != NULL && customer[0] != '\0' &&
+	    identity_uuid_canon(customer, id->customer) == -1) ||
+	    (id->customer[0] == '\0' && id->role != ROLE_PLATFORM)) {
+		log_errorx("%s %s: no valid identity from nginx (COFFER_ROLE, COFFER_USER, "
+		    "COFFER_CUSTOMER params); is auth_request configured for this location?",
+		    r->method, r->path);
+		return req_fail(r, ERR_INTERNAL, NULL, "no identity");
+	}
+	strcpy(id->user, user);
+	r->identity = id;
+	*out = id;
+	return ERR_OK;
+}
+
+struct json_object *
+identity_to_json(const struct identity *id)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "customerId", id->customer[0] != '\0' ?
+	    json_object_new_string(id->customer) : NULL);
+	json_object_object_add(o, "userId", json_object_new_string(id->user));
+	json_object_object_add(o, "role", json_object_new_string(identity_role_name(id->role)));
+	return o;
+}
