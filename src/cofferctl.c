@@ -18,6 +18,12 @@ static const struct {
 } ctl_cmds[] = {
 	{ "status", ctl_status, "status                      the pool scoreboard (answers when every worker is busy)" },
 	{ "migrate", ctl_migrate, "migrate [--status]          apply (or list) database schema migrations" },
+	{ "apikey", ctl_apikey, "apikey create --customer ID --role member|admin --name NAME\n"
+	    "                              create an API key (printed once, last line)\n"
+	    "  apikey revoke KEY_ID        revoke an API key (refused from the next request on)\n"
+	    "  apikey list --customer ID   a customer's API keys as JSON (never the keys)" },
+	{ "token", ctl_token, "token issue [--customer ID] --user ID [--role ROLE] [--ttl SECONDS]\n"
+	    "                              sign a development JWT (printed last)" },
 };
 
 #define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))

@@ -23,5 +23,7 @@ PGconn *ctl_db(struct ctl *ctl);
 /* Commands, one module per group. */
 int ctl_status(struct ctl *ctl, int argc, char **argv);		/* ctl_pool.c */
 int ctl_migrate(struct ctl *ctl, int argc, char **argv);	/* ctl_migrate.c */
+int ctl_apikey(struct ctl *ctl, int argc, char **argv);		/* ctl_auth.c */
+int ctl_token(struct ctl *ctl, int argc, char **argv);		/* ctl_auth.c */
 
 #endif
