@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "log.h"
 
 /* Indexed by enum jwt_algorithm (conf.h). */
 static const jwt_alg_t auth_algs[] = { JWT_ALG_HS256, JWT_ALG_RS256, JWT_ALG_ES256 };
@@ -91,6 +92,22 @@ auth_b64url_json(const char *s, size_t len, size_t max)
 	return o;
 }
 
+void
+auth_log_config(const struct conf *conf)
+{
+	if (conf->jwt_algorithm == JWT_HS256 && conf->jwt_secret[0] == '\0') {
+		log_warnx("[auth] jwt_secret (JWT_SECRET) is not set: every JWT is refused; "
+		    "only API keys authenticate");
+		return;
+	}
+	log_info("auth: JWTs signed with %s (%s), leeway %llds%s%s%s%s",
+	    jwt_alg_str(auth_algs[conf->jwt_algorithm]),
+	    conf->jwt_algorithm == JWT_HS256 ? "shared secret" : conf->jwt_public_key_file,
+	    (long long)(conf->jwt_leeway_ms / 1000),
+	    conf->jwt_issuer[0] ? ", issuer " : "", conf->jwt_issuer,
+	    conf->jwt_audience[0] ? ", audience " : "", conf->jwt_audience);
+}
+
 enum err
 auth_bearer(const char *header, const char **token, const char **code, const char **errstr)
 {
@@ -99,11 +116,14 @@ auth_bearer(const char *header, const char **token, const char **code, const cha
 
 	*token = NULL;
 	if (header == NULL || header[0] == '\0')
-		FAIL("MISSING_CREDENTIALS",
+		FAIL(AUTH_CODE_NO_CREDENTIALS,
 		    "Authentication required: send Authorization: Bearer <token or API key>");
+	/* nginx trims trailing blanks: "Bearer " arrives as "Bearer". */
+	if (strcasecmp(header, "Bearer") == 0)
+		FAIL("MALFORMED_TOKEN", "The bearer token is empty");
 	/* Another scheme (Basic, ...) counts as no credentials (RFC 6750 3.1). */
 	if (strncasecmp(header, "Bearer ", 7) != 0)
-		FAIL("MISSING_CREDENTIALS", "Only Bearer credentials are accepted");
+		FAIL(AUTH_CODE_NO_CREDENTIALS, "Only Bearer credentials are accepted");
 	for (t = header + 7; *t == ' '; t++)
 		;
 	/* token68 (RFC 7235): the alphabet of JWTs and of our API keys. */

@@ -9,6 +9,10 @@
 #include "err.h"
 #include "identity.h"
 
+/* The ERR_AUTH code for "no credentials at all" (RFC 6750 3.1: the
+ * WWW-Authenticate challenge then carries no error attribute). */
+#define AUTH_CODE_NO_CREDENTIALS	"MISSING_CREDENTIALS"
+
 /* Longer Authorization values are refused before any decoding. */
 #define AUTH_TOKEN_MAX	8192
 
@@ -31,6 +35,12 @@
  *   INVALID_CUSTOMER_ID    the customer claim is not a canonical UUID
  *   JWT_NOT_CONFIGURED     HS256 with no jwt_secret: every JWT is refused
  */
+
+/*
+ * Say at start and reload how JWTs are checked, and warn when none can
+ * pass (HS256 without jwt_secret).  Never logs key material.
+ */
+void auth_log_config(const struct conf *conf);
 
 /*
  * The credential of an Authorization header value: "Bearer <token68>",

@@ -65,8 +65,9 @@ struct conf {
 
 	/*
 	 * Derived at load, not a key: the PEM text of jwt_public_key_file
-	 * (RS256/ES256), read and checked by the master before it drops
-	 * privileges, so workers never open the file.  NULL for HS256.
+	 * (RS256/ES256), read and checked by the master when it loads the
+	 * configuration (at start and on reload), so workers never open the
+	 * file.  NULL for HS256.
 	 */
 	char	*jwt_public_key;
 };

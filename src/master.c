@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
@@ -266,6 +267,7 @@ master_reload(void)
 	conf_free(&master_conf);
 	master_conf = next;
 	log_threshold = (enum log_level)master_conf.log_level;
+	auth_log_config(&master_conf);
 	master_storm_reset();
 
 	master_gen++;
@@ -501,6 +503,7 @@ master_run(struct conf *conf, const char *conf_path, int foreground)
 	for (i = 0; i < master_conf.workers; i++)
 		if (master_spawn() == -1)
 			break;
+	auth_log_config(&master_conf);
 	log_info("started %lld workers on %s", (long long)master_conf.workers,
 	    master_listener.from_systemd ? "the systemd socket" : master_conf.listen);
 	sd_notifyf(0, "READY=1\nMAINPID=%ld\nSTATUS=generation 1, %lld workers",

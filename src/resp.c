@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "pool.h"
 #include "req.h"
 #include "resp.h"
@@ -100,28 +101,81 @@ resp_ok(struct req *r, struct json_object *data)
 	resp_json(r, 200, o, NULL);
 }
 
-void
-resp_error(struct req *r, enum err rc)
+/* The error body for rc, and the status it goes with. */
+static struct json_object *
+resp_error_body(struct req *r, enum err rc, int *status)
 {
 	struct json_object *o = json_object_new_object();
-	int status = resp_status_for(rc);
-	const char *hdr = NULL;
 
 	if ((unsigned)rc >= ERR__COUNT)
 		rc = ERR_INTERNAL;
+	*status = resp_status_for(rc);
 	/* 5xx other than "unavailable" never carries a handler's detail. */
 	json_object_object_add(o, "success", json_object_new_boolean(0));
 	json_object_object_add(o, "error", json_object_new_string(
-	    r->err_msg != NULL && status != 500 ? r->err_msg : resp_map[rc].message));
+	    r->err_msg != NULL && *status != 500 ? r->err_msg : resp_map[rc].message));
 	json_object_object_add(o, "code", json_object_new_string(
-	    r->err_code != NULL && status != 500 ? r->err_code : resp_map[rc].code));
-	if (r->err_extra != NULL && status != 500) {
+	    r->err_code != NULL && *status != 500 ? r->err_code : resp_map[rc].code));
+	if (r->err_extra != NULL && *status != 500) {
 		json_object_object_foreach(r->err_extra, key, val)
 			json_object_object_add(o, key, json_object_get(val));
 	}
+	return o;
+}
+
+/* RFC 6750 3.1: no error attribute when no credentials came at all. */
+static const char *
+resp_www_authenticate(const struct req *r)
+{
+	if (r->err_code == NULL || strcmp(r->err_code, AUTH_CODE_NO_CREDENTIALS) == 0)
+		return "WWW-Authenticate: Bearer realm=\"coffer\"\r\n";
+	return "WWW-Authenticate: Bearer realm=\"coffer\", error=\"invalid_token\"\r\n";
+}
+
+void
+resp_error(struct req *r, enum err rc)
+{
+	const char *hdr = NULL;
+	struct json_object *o;
+	int status;
+
+	o = resp_error_body(r, rc, &status);
 	if (rc == ERR_AUTH)
-		hdr = "WWW-Authenticate: Bearer realm=\"coffer\"\r\n";
+		hdr = resp_www_authenticate(r);
 	else if (status == 503)
 		hdr = "Retry-After: 5\r\n";
 	resp_json(r, status, o, hdr);
+}
+
+/* Copy s into a header value that is also safe inside a JSON string in
+ * nginx's error_page body: printable ASCII without quote or backslash. */
+static void
+resp_header_text(char *out, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	for (; *s != '\0' && i + 1 < len; s++)
+		if (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\')
+			out[i++] = *s;
+	out[i] = '\0';
+}
+
+void
+resp_error_subrequest(struct req *r, enum err rc)
+{
+	struct json_object *o, *v;
+	char hdr[1024], msg[256];
+	int status;
+
+	o = resp_error_body(r, rc, &status);
+	json_object_object_get_ex(o, "error", &v);
+	resp_header_text(msg, sizeof(msg), json_object_get_string(v));
+	json_object_object_get_ex(o, "code", &v);
+	snprintf(hdr, sizeof(hdr), "%s"
+	    "X-Coffer-Status: %d\r\n"
+	    "X-Coffer-Error-Code: %s\r\n"
+	    "X-Coffer-Error: %s\r\n",
+	    rc == ERR_AUTH ? resp_www_authenticate(r) : "", status,
+	    json_object_get_string(v), msg);
+	resp_json(r, rc == ERR_AUTH ? 401 : 403, o, hdr);
 }

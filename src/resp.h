@@ -28,4 +28,14 @@ void resp_ok(struct req *r, struct json_object *data);
  */
 void resp_error(struct req *r, enum err rc);
 
+/*
+ * resp_error() for the target of nginx's auth_request, which accepts only
+ * 2xx, 401 and 403 (anything else becomes a bare 500) and drops the body.
+ * The status on the wire is 401 for ERR_AUTH (with WWW-Authenticate) and
+ * 403 for every other error; the real status, the code and the message
+ * travel in X-Coffer-Status, X-Coffer-Error-Code and X-Coffer-Error, which
+ * the nginx site's error_page locations turn back into the JSON body.
+ */
+void resp_error_subrequest(struct req *r, enum err rc);
+
 #endif

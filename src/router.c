@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "api_auth.h"
 #include "api_health.h"
 #include "pool.h"
 #include "req.h"
@@ -21,6 +22,10 @@ static const struct route routes[] = {
 	{ "GET", "/healthz", api_health_healthz },
 	{ "GET", "/readyz", api_health_readyz },
 	{ "GET", "/status", api_health_status },
+	/* nginx's auth_request target; nginx exposes it only as internal /_auth. */
+	{ "GET", "/auth", api_auth_check },
+	{ "GET", "/api/whoami", api_auth_whoami },
+	{ "GET", "/api/admin/ping", api_auth_admin_ping },
 #ifdef COFFER_TEST_HOOKS
 	{ "GET", "/debug/sleep", api_health_debug_sleep },
 	{ "GET", "/debug/crash", api_health_debug_crash },

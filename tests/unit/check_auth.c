@@ -128,6 +128,9 @@ START_TEST(test_bearer)
 	ck_assert_int_eq(auth_bearer("Basic dXNlcjpwdw==", &tok, &code, &errstr), ERR_AUTH);
 	ck_assert_str_eq(code, "MISSING_CREDENTIALS");
 	ck_assert_int_eq(auth_bearer("Bearer", &tok, &code, &errstr), ERR_AUTH);
+	ck_assert_str_eq(code, "MALFORMED_TOKEN");
+	ck_assert_int_eq(auth_bearer("Bearerx", &tok, &code, &errstr), ERR_AUTH);
+	ck_assert_str_eq(code, "MISSING_CREDENTIALS");
 	ck_assert_int_eq(auth_bearer("Bearer ", &tok, &code, &errstr), ERR_AUTH);
 	ck_assert_str_eq(code, "MALFORMED_TOKEN");
 	ck_assert_int_eq(auth_bearer("Bearer a b", &tok, &code, &errstr), ERR_AUTH);
