@@ -77,6 +77,8 @@ class Stack:
 
     def ctl(self, *args, check=True, env=None):
         e = dict(os.environ, COFFER_CONF=str(self.conf))
+        # The stack's coffer.conf is the only source of its JWT secret.
+        e.pop("JWT_SECRET", None)
         if env:
             e.update(env)
         proc = subprocess.run([self.cofferctl, *args], capture_output=True, text=True,
