@@ -8,6 +8,9 @@
 #include "log.h"
 #include "pool.h"
 #include "req.h"
+#include "storekey.h"
+
+_Static_assert(IDENTITY_UUID_LEN == STOREKEY_UUID_LEN, "one UUID length");
 
 static const char *const role_names[] = {
 	[ROLE_NONE] = "none",
@@ -42,16 +45,14 @@ identity_uuid_canon(const char *s, char *out)
 
 	if (s == NULL || strlen(s) != IDENTITY_UUID_LEN)
 		return -1;
-	for (i = 0; i < IDENTITY_UUID_LEN; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return -1;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return -1;
-		}
+	for (i = 0; i <= IDENTITY_UUID_LEN; i++)
 		out[i] = (char)tolower((unsigned char)s[i]);
+	/* The one definition of a canonical UUID: the customer id goes into
+	 * storage keys, and storekey must accept what passed here. */
+	if (!storekey_uuid_ok(out)) {
+		out[0] = '\0';
+		return -1;
 	}
-	out[IDENTITY_UUID_LEN] = '\0';
 	return 0;
 }
 

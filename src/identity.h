@@ -16,7 +16,7 @@ enum role {
 	ROLE_PLATFORM,		/* the operator: any customer, named per request */
 };
 
-#define IDENTITY_UUID_LEN	36
+#define IDENTITY_UUID_LEN	36	/* as STOREKEY_UUID_LEN */
 #define IDENTITY_USER_MAX	128
 
 struct identity {
