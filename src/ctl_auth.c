@@ -224,7 +224,7 @@ ctl_token(struct ctl *ctl, int argc, char **argv)
 		keylen = strlen(key);
 		rc = auth_jwt_issue(conf, &id, (int64_t)time(NULL), ttl,
 		    (const unsigned char *)key, keylen, &tok, &why);
-		memset(key, 0, keylen);
+		explicit_bzero(key, keylen);
 		free(key);
 	}
 	if (rc != ERR_OK) {

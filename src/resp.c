@@ -164,18 +164,18 @@ void
 resp_error_subrequest(struct req *r, enum err rc)
 {
 	struct json_object *o, *v;
-	char hdr[1024], msg[256];
+	char hdr[1024], msg[256], code[64];
 	int status;
 
 	o = resp_error_body(r, rc, &status);
 	json_object_object_get_ex(o, "error", &v);
 	resp_header_text(msg, sizeof(msg), json_object_get_string(v));
 	json_object_object_get_ex(o, "code", &v);
+	resp_header_text(code, sizeof(code), json_object_get_string(v));
 	snprintf(hdr, sizeof(hdr), "%s"
 	    "X-Coffer-Status: %d\r\n"
 	    "X-Coffer-Error-Code: %s\r\n"
 	    "X-Coffer-Error: %s\r\n",
-	    rc == ERR_AUTH ? resp_www_authenticate(r) : "", status,
-	    json_object_get_string(v), msg);
+	    rc == ERR_AUTH ? resp_www_authenticate(r) : "", status, code, msg);
 	resp_json(r, rc == ERR_AUTH ? 401 : 403, o, hdr);
 }
