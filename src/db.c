@@ -34,6 +34,7 @@ struct db_prepared {
 static struct db_prepared db_prep[DB_CONN_SLOTS];
 static unsigned long db_prep_clock;
 static char db_errbuf[512];
+static char db_state[6];
 
 void
 db_init(const struct conf *conf)
@@ -195,6 +196,7 @@ db_error(PGconn *pg, const PGresult *res, const char **errstr)
 	const char *state = db_sqlstate(res);
 	enum err rc;
 
+	snprintf(db_state, sizeof(db_state), "%s", state);
 	if (errstr != NULL)
 		*errstr = db_message(pg, res);
 	if (pg == NULL || PQstatus(pg) != CONNECTION_OK || res == NULL)
@@ -215,6 +217,12 @@ db_error(PGconn *pg, const PGresult *res, const char **errstr)
 	if (rc == ERR_INTERNAL || rc == ERR_DB)
 		log_warnx("database: %s (SQLSTATE %s)", db_message(pg, res), state);
 	return rc;
+}
+
+const char *
+db_last_sqlstate(void)
+{
+	return db_state;
 }
 
 static int

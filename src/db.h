@@ -63,6 +63,10 @@ enum err db_error(PGconn *pg, const PGresult *res, const char **errstr);
 /* The SQLSTATE of a failed result ("" when there is none); static. */
 const char *db_sqlstate(const PGresult *res);
 
+/* The SQLSTATE of the last failure db_error() classified ("" if none):
+ * lets a caller tell a foreign key failure (23503) from others. */
+const char *db_last_sqlstate(void);
+
 /*
  * Forget what was prepared on pg.  Call it before PQfinish() on a
  * connection this module does not own, so that a later connection reusing
