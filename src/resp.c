@@ -81,8 +81,8 @@ resp_json(struct req *r, int status, struct json_object *obj, const char *extra_
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s"
-	    "Content-Length: %zu\r\n\r\n",
-	    status, resp_reason(status), extra_headers ? extra_headers : "", len + 1);
+	    "Content-Length: %lu\r\n\r\n",
+	    status, resp_reason(status), extra_headers ? extra_headers : "", (unsigned long)(len + 1));
 	FCGX_PutStr(body, (int)len, r->fcgx->out);
 	FCGX_PutChar('\n', r->fcgx->out);
 	r->status = status;

@@ -1,0 +1,203 @@
+"""Shared fixtures: one real stack (PostgreSQL, cofferd, nginx over TLS) per session.
+
+The stack comes from `scripts/stack up`, exactly as operators and CI use it.
+Nothing here mocks a service: if the stack cannot start, every test fails.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import urllib3
+
+ROOT = Path(__file__).resolve().parents[2]
+# The self-signed certificate is verified against the stack's own CA file;
+# urllib3 still warns about the IP-address SAN on some versions.
+urllib3.disable_warnings()
+
+
+def read_env(path):
+    env = {}
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        env[key] = value
+    return env
+
+
+class VerifyingSession(requests.Session):
+    """requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override Session.verify;
+    pin the stack's own certificate on every request instead."""
+
+    def __init__(self, ca):
+        super().__init__()
+        self.ca = ca
+
+    def request(self, method, url, **kw):
+        kw.setdefault("verify", self.ca)
+        return super().request(method, url, **kw)
+
+
+class Stack:
+    """A running stack and the operations tests perform on it."""
+
+    def __init__(self, directory):
+        self.dir = Path(directory)
+        self.root = ROOT
+        self.env = read_env(self.dir / "stack.env")
+        self.url = self.env["COFFER_URL"]
+        self.conf = Path(self.env["COFFER_CONF"])
+        self.cofferd = os.environ.get("COFFERD", str(ROOT / "src" / "cofferd"))
+        self.cofferctl = os.environ.get("COFFERCTL", str(ROOT / "src" / "cofferctl"))
+        self.ca = self.env["COFFER_CA_CERT"]
+        self.session = VerifyingSession(self.ca)
+
+    # --- HTTP through nginx -------------------------------------------
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", 30)
+        return self.session.request(method, self.url + path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def new_session(self):
+        return VerifyingSession(self.ca)
+
+    # --- the daemon ----------------------------------------------------
+    def master_pid(self):
+        return int(Path(self.env["COFFER_PIDFILE"]).read_text().strip())
+
+    def ctl(self, *args, check=True, env=None):
+        e = dict(os.environ, COFFER_CONF=str(self.conf))
+        if env:
+            e.update(env)
+        proc = subprocess.run([self.cofferctl, *args], capture_output=True, text=True,
+                              env=e, timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"cofferctl {' '.join(args)} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def status(self, conf=None):
+        env = {"COFFER_CONF": str(conf)} if conf else None
+        return json.loads(self.ctl("status", env=env).stdout)
+
+    def worker_pids(self, generation=None, conf=None):
+        procs = self.status(conf)["processes"]
+        return sorted(p["pid"] for p in procs
+                      if generation is None or p["generation"] == generation)
+
+    def wait_for(self, predicate, timeout=10.0, interval=0.02, what="condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+    def log_text(self):
+        return Path(self.env["COFFER_LOG"]).read_text(errors="replace")
+
+    def reload(self):
+        os.kill(self.master_pid(), signal.SIGHUP)
+
+    def start_cofferd(self, conf=None, extra_env=None):
+        """Start a cofferd master the way scripts/stack does; returns Popen."""
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "STORAGE_TYPE", "LOCAL_STORAGE_PATH",
+                            "MAX_FILE_SIZE", "DEFAULT_STORAGE_LIMIT", "S3_ENDPOINT",
+                            "S3_BUCKET_NAME", "AWS_ACCESS_KEY_ID",
+                            "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "JWT_SECRET")}
+        if extra_env:
+            env.update(extra_env)
+        log = open(self.env["COFFER_LOG"], "ab")
+        proc = subprocess.Popen([self.cofferd, "-c", str(conf or self.conf), "-f"],
+                                stdout=log, stderr=log, env=env, start_new_session=True)
+        log.close()
+        if conf is None:
+            Path(self.env["COFFER_PIDFILE"]).write_text(f"{proc.pid}\n")
+            self.wait_for(lambda: self._healthy(), what="cofferd to serve /healthz")
+        return proc
+
+    def _healthy(self):
+        try:
+            return self.get("/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    # --- the database ----------------------------------------------------
+    def psql(self, sql, admin=False):
+        url = self.env["COFFER_PG_ADMIN_URL"] if admin else self.env["DATABASE_URL"]
+        proc = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                               "-d", url, "-c", sql], capture_output=True, text=True,
+                              timeout=60)
+        if proc.returncode != 0:
+            raise AssertionError(f"psql failed: {proc.stderr}")
+        return proc.stdout.strip()
+
+
+def _stack_up(directory, extra_env=None):
+    env = dict(os.environ)
+    if extra_env:
+        env.update(extra_env)
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / "stack"), "up", str(directory)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    if proc.returncode != 0:
+        logs = ""
+        for name in ("cofferd.log", "nginx-error.log", "postgres.log", "stack.log"):
+            p = Path(directory) / "log" / name
+            if p.exists():
+                logs += f"\n---- {name} ----\n" + p.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"scripts/stack up failed:\n{proc.stdout}\n{proc.stderr}{logs}")
+
+
+def _stack_down(directory):
+    subprocess.run(["bash", str(ROOT / "scripts" / "stack"), "down", str(directory)],
+                   capture_output=True, text=True, timeout=120)
+
+
+def output_dir():
+    """Where a test run keeps what it produces (logs, screenshots): not committed."""
+    base = Path(os.environ.get("COFFER_TEST_OUT", ROOT / "out"))
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+@pytest.fixture(scope="session")
+def stack():
+    directory = Path(tempfile.mkdtemp(prefix="coffer-it.", dir="/tmp"))
+    os.chmod(directory, 0o755)
+    _stack_up(directory)
+    s = Stack(directory)
+    # The schema is the application's: every suite starts migrated.
+    s.ctl("migrate")
+    try:
+        yield s
+    finally:
+        _stack_down(directory)
+        keep = output_dir() / "stack-logs"
+        shutil.rmtree(keep, ignore_errors=True)
+        if (directory / "log").exists():
+            shutil.copytree(directory / "log", keep)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def conf_restore(stack):
+    """Tests that edit coffer.conf get it back, reloaded, afterwards."""
+    original = stack.conf.read_text()
+    yield stack.conf
+    if stack.conf.read_text() != original:
+        stack.conf.write_text(original)
+        gen = stack.status()["generation"]
+        stack.reload()
+        stack.wait_for(lambda: stack.status()["generation"] > gen, what="reload")
