@@ -181,12 +181,15 @@ static const struct db_stmt quota_st_customers = {
 	0
 };
 
+/* Keyset paging on (created_at, id): rows judged "cannot tell" stay
+ * pending but never hold up the rows behind them. */
 static const struct db_stmt quota_st_pending = {
 	"quota_pending",
-	"SELECT customer_id, id, storage_key, size FROM files"
+	"SELECT customer_id, id, storage_key, size, created_at FROM files"
 	" WHERE state = 'pending' AND created_at < now() - make_interval(secs => $1::bigint)"
-	" ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED",
-	2
+	" AND (created_at, id) > ($3::timestamptz, $4::uuid)"
+	" ORDER BY created_at, id LIMIT $2::int FOR UPDATE SKIP LOCKED",
+	4
 };
 
 static int64_t
@@ -593,21 +596,18 @@ quota_recalculate_all(PGconn *pg, const char *actor, quota_recalc_cb cb, void *a
 	return first;
 }
 
-enum err
-quota_settle_pending(PGconn *pg, int64_t older_than_s, int max, quota_exists_fn exists,
-    void *arg, const char *actor, struct quota_settled *out, const char **errstr)
+/* One batch in one transaction; *n gets the number of rows seen and
+ * after_at/after_id move past the last of them. */
+static enum err
+quota_settle_batch(PGconn *pg, const char *const params[4], quota_exists_fn exists,
+    void *arg, const char *actor, struct quota_settled *got, int *n,
+    char after_at[64], char after_id[QUOTA_ID_LEN], const char **errstr)
 {
-	char age[24], lim[16];
-	const char *params[2] = { age, lim };
-	struct quota_settled got;
-	PGresult *res = NULL;
+	PGresult *res = NULL, *r2 = NULL;
 	enum err rc;
 	int i, verdict;
 
-	memset(out, 0, sizeof(*out));
-	memset(&got, 0, sizeof(got));
-	snprintf(age, sizeof(age), "%" PRId64, older_than_s);
-	snprintf(lim, sizeof(lim), "%d", max);
+	*n = 0;
 	if ((rc = db_cmd(pg, "BEGIN", errstr)) != ERR_OK)
 		return rc;
 	/* Rows another reconciler holds are skipped, not waited for; a worker
@@ -616,11 +616,10 @@ quota_settle_pending(PGconn *pg, int64_t older_than_s, int max, quota_exists_fn 
 		goto fail;
 	for (i = 0; i < PQntuples(res); i++) {
 		const char *p3[3] = { PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), actor };
-		PGresult *r2 = NULL;
 
 		verdict = exists(arg, PQgetvalue(res, i, 2), quota_int64(res, i, 3));
 		if (verdict < 0) {
-			got.skipped++;
+			got->skipped++;
 			continue;
 		}
 		rc = db_run(pg, verdict ? &quota_st_commit : &quota_st_release, p3, &r2, errstr);
@@ -628,22 +627,55 @@ quota_settle_pending(PGconn *pg, int64_t older_than_s, int max, quota_exists_fn 
 			goto fail;
 		if (PQntuples(r2) == 1) {
 			if (verdict)
-				got.committed++;
+				got->committed++;
 			else
-				got.released++;
+				got->released++;
 		}
 		PQclear(r2);
+		r2 = NULL;
+	}
+	if ((*n = PQntuples(res)) > 0) {
+		snprintf(after_at, 64, "%s", PQgetvalue(res, *n - 1, 4));
+		snprintf(after_id, QUOTA_ID_LEN, "%s", PQgetvalue(res, *n - 1, 1));
 	}
 	PQclear(res);
 	res = NULL;
 	if ((rc = db_cmd(pg, "COMMIT", errstr)) != ERR_OK)
 		goto fail;
-	*out = got;
 	return ERR_OK;
 fail:
 	PQclear(res);
 	(void)db_cmd(pg, "ROLLBACK", NULL);
 	return rc;
+}
+
+enum err
+quota_settle_pending(PGconn *pg, int64_t older_than_s, int max, quota_exists_fn exists,
+    void *arg, const char *actor, struct quota_settled *out, const char **errstr)
+{
+	char age[24], lim[16], after_at[64] = "-infinity";
+	char after_id[QUOTA_ID_LEN] = "00000000-0000-0000-0000-000000000000";
+	const char *params[4] = { age, lim, after_at, after_id };
+	struct quota_settled batch;
+	enum err rc;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	if (max < 1)
+		max = 1;
+	snprintf(age, sizeof(age), "%" PRId64, older_than_s);
+	snprintf(lim, sizeof(lim), "%d", max);
+	do {
+		memset(&batch, 0, sizeof(batch));
+		rc = quota_settle_batch(pg, params, exists, arg, actor, &batch, &n, after_at,
+		    after_id, errstr);
+		if (rc != ERR_OK)
+			return rc;
+		out->committed += batch.committed;
+		out->released += batch.released;
+		out->skipped += batch.skipped;
+	} while (n == max);
+	return ERR_OK;
 }
 
 int

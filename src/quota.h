@@ -190,12 +190,12 @@ struct quota_settled {
 };
 
 /*
- * Settle up to max pending rows older than older_than_s seconds, oldest
- * first: commit those whose object is complete, release the others, in one
- * transaction holding the rows with FOR UPDATE SKIP LOCKED, so two
- * reconcilers (or a late worker commit) never settle the same row twice.
- * The caller loops while out->committed + out->released > 0.  On failure
- * the batch rolls back whole; out counts only what was committed.
+ * Settle every pending row older than older_than_s seconds, oldest first,
+ * in transactions of at most max rows: commit those whose object is
+ * complete, release the others, leave those exists() cannot judge.  Each
+ * batch holds its rows with FOR UPDATE SKIP LOCKED, so two reconcilers (or
+ * a late worker commit) never settle the same row twice.  A failed batch
+ * rolls back whole and ends the call; out counts what earlier batches did.
  */
 enum err quota_settle_pending(PGconn *pg, int64_t older_than_s, int max,
     quota_exists_fn exists, void *arg, const char *actor, struct quota_settled *out,
