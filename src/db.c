@@ -42,6 +42,19 @@ db_init(const struct conf *conf)
 	db_conf = conf;
 }
 
+/* Server notices (and the FATAL of a session ended while idle) go to our
+ * log, not raw to stderr. */
+static void
+db_notice(void *arg, const char *message)
+{
+	size_t n = strlen(message);
+
+	(void)arg;
+	while (n > 0 && message[n - 1] == '\n')
+		n--;
+	log_info("database: %.*s", (int)n, message);
+}
+
 static PGconn *
 db_connect(void)
 {
@@ -61,6 +74,7 @@ db_connect(void)
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, db_notice, NULL);
 	return c;
 }
 
@@ -72,7 +86,13 @@ db_conn(void)
 	if (db_pg != NULL && PQstatus(db_pg) == CONNECTION_OK &&
 	    PQtransactionStatus(db_pg) != PQTRANS_IDLE)
 		(void)db_cmd(db_pg, "ROLLBACK", NULL);
-	if (db_pg != NULL && PQstatus(db_pg) == CONNECTION_OK)
+	/* A server that ended the session while we were idle (restart,
+	 * pg_terminate_backend) has sent its FATAL and closed the socket.
+	 * Reading what is pending, without blocking, notices it now rather
+	 * than failing this request's first statement: the first read takes
+	 * the FATAL (handed to the notice processor), the second meets EOF. */
+	if (db_pg != NULL && PQstatus(db_pg) == CONNECTION_OK && PQconsumeInput(db_pg) &&
+	    PQconsumeInput(db_pg) && PQstatus(db_pg) == CONNECTION_OK)
 		return db_pg;
 	if (db_pg != NULL) {
 		log_warnx("database connection lost; reconnecting");

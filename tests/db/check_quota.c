@@ -1030,6 +1030,14 @@ START_TEST(test_property)
 		    dr.reserved_before == dr.reserved_after, "%s: recalculate found drift", ctx);
 		json_object_put(dr.detail);
 	}
+	/* ...and the exact drift once a counter is corrupted on purpose. */
+	sql1(pg, "UPDATE customers SET storage_used = storage_used + 12345 WHERE customer_id = '%s'",
+	    cids[0]);
+	ck_assert_int_eq(quota_recalculate(pg, cids[0], ACTOR, &dr, NULL), ERR_OK);
+	ck_assert_msg(dr.used_before - dr.used_after == 12345 && dr.used_after == expect[0],
+	    "seed %u: drift %" PRId64, prop_seed, dr.used_before - dr.used_after);
+	json_object_put(dr.detail);
+	assert_consistent(cids[0], "after repair");
 	free(files);
 }
 END_TEST
@@ -1075,6 +1083,14 @@ START_TEST(test_reconnect_terminated)
 	ck_assert_int_eq(quota_reserve(w2, &u, id, NULL, NULL), ERR_OK);
 	ck_assert_int_eq(quota_commit(w2, cid, id, NULL, NULL), ERR_OK);
 	ck_assert_int_eq(info(cid).used, 1);
+	/* Once the server is back, no request fails: db_conn() notices a
+	 * session the server ended while the worker was idle. */
+	pid = PQbackendPID(w2);
+	ck_assert_str_eq(sql1(pg, "SELECT pg_terminate_backend(%d)", pid), "t");
+	usleep(200 * 1000);
+	ck_assert_ptr_nonnull(w2 = db_conn());
+	ck_assert_int_ne(PQbackendPID(w2), pid);
+	ck_assert_int_eq(quota_get(w2, cid, &q, NULL), ERR_OK);
 	/* A stale registry entry heals too: DISCARD ALL drops everything. */
 	ck_assert_int_eq(db_cmd(w2, "DISCARD ALL", NULL), ERR_OK);
 	ck_assert_int_eq(quota_get(w2, cid, &q, NULL), ERR_OK);
