@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -610,6 +611,17 @@ END_TEST
 
 /* ----------------------------------------------------------------- races */
 
+/* In a child we forked: Check's runner installed SIGTERM/SIGINT/SIGALRM
+ * handlers that killpg() the whole test's process group; a child must not
+ * inherit them, or signalling it would end the test itself. */
+static void
+child_init(void)
+{
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+}
+
 /* Fork n children that each run fn(i) on their own connection after a
  * common start signal; returns how many exited 0. */
 static int
@@ -627,6 +639,7 @@ run_children(int n, int (*fn)(PGconn *c, int i, void *arg), void *arg)
 			PGconn *c;
 			int rc;
 
+			child_init();
 			close(fds[1]);
 			/* Never touch the parent's connection: PQfinish on it
 			 * would end the parent's session. */
@@ -728,20 +741,28 @@ START_TEST(test_race_mixed)
 {
 	char cid[QUOTA_ID_LEN];
 	int64_t peak = 0, v;
-	int st, i;
+	int st, stop[2];
 	pid_t mon;
 
 	snprintf(cid, sizeof(cid), "%s", new_customer(new_plan(20 * MiB, 4 * MiB)));
 
-	/* A watcher samples used + reserved while the racers run. */
+	/* A watcher samples used + reserved while the racers run, until the
+	 * stop pipe closes. */
+	ck_assert_int_eq(pipe(stop), 0);
 	if ((mon = fork()) == 0) {
-		PGconn *c = PQconnectdb(dburl);
+		struct pollfd pfd;
+		PGconn *c;
 		char q[256];
 		PGresult *r;
 
+		child_init();
+		close(stop[1]);
+		pfd.fd = stop[0];
+		pfd.events = POLLIN;
+		c = PQconnectdb(dburl);
 		snprintf(q, sizeof(q), "SELECT storage_used + storage_reserved FROM customers"
 		    " WHERE customer_id = '%s'", cid);
-		for (i = 0; i < 4000; i++) {
+		while (poll(&pfd, 1, 0) == 0) {
 			r = PQexec(c, q);
 			if (PQresultStatus(r) == PGRES_TUPLES_OK &&
 			    (v = strtoll(PQgetvalue(r, 0, 0), NULL, 10)) > peak)
@@ -753,9 +774,12 @@ START_TEST(test_race_mixed)
 		PQfinish(c);
 		_exit(0);
 	}
+	ck_assert_int_gt(mon, 0);
+	close(stop[0]);
 	ck_assert_int_eq(run_children(50, race_mixed, cid), 50);
-	kill(mon, SIGTERM);
+	close(stop[1]);
 	ck_assert_int_eq(waitpid(mon, &st, 0), mon);
+	ck_assert_msg(WIFEXITED(st), "the watcher died (status %d)", st);
 	ck_assert_msg(!(WIFEXITED(st) && WEXITSTATUS(st) == 9), "used + reserved went over the limit");
 	ck_assert_int_le(info(cid).used, 20 * MiB);
 	ck_assert_int_eq(info(cid).reserved, 0);
