@@ -259,6 +259,7 @@ START_TEST(test_refusals)
 	const char *plan = new_plan(10 * MiB, 4 * MiB);
 	const char *cid = new_customer(plan);
 	struct quota_refusal why;
+	struct quota_deleted d;
 	struct quota_upload u;
 	char id[QUOTA_ID_LEN], key[128], other[QUOTA_ID_LEN];
 	const char *errstr = NULL;
@@ -299,8 +300,8 @@ START_TEST(test_refusals)
 	/* Duplicate key: conflict, and nothing charged. */
 	ck_assert_int_eq(quota_reserve(pg, &u, id, NULL, NULL), ERR_OK);
 	ck_assert_int_eq(quota_commit(pg, cid, id, NULL, NULL), ERR_OK);
-	ck_assert_int_eq(quota_delete(pg, cid, id, ACTOR, &(struct quota_deleted){0}, NULL),
-	    ERR_OK);
+	ck_assert_int_eq(quota_delete(pg, cid, id, ACTOR, &d, NULL), ERR_OK);
+	free(d.storage_key);
 	u.size = 1;
 	ck_assert_int_eq(quota_reserve(pg, &u, id, NULL, &errstr), ERR_CONFLICT);
 	ck_assert_int_eq(info(cid).reserved, 0);
