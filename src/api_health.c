@@ -62,4 +62,11 @@ api_health_debug_sleep(struct req *r)
 		;
 	return api_health_healthz(r);
 }
+
+enum err
+api_health_debug_crash(struct req *r)
+{
+	(void)r;
+	abort();
+}
 #endif

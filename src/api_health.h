@@ -13,6 +13,8 @@ enum err api_health_status(struct req *r);
 #ifdef COFFER_TEST_HOOKS
 /* GET /debug/sleep?ms=N: test builds only; a request that takes N ms. */
 enum err api_health_debug_sleep(struct req *r);
+/* GET /debug/crash: test builds only; the worker dies as if it crashed. */
+enum err api_health_debug_crash(struct req *r);
 #endif
 
 #endif

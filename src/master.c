@@ -20,6 +20,7 @@
 #include "master.h"
 #include "scoreboard.h"
 #include "worker.h"
+#include "xmalloc.h"
 
 struct master_proc {
 	pid_t		 pid;		/* 0: slot unused */
@@ -158,6 +159,16 @@ master_drain(struct master_proc *p, int64_t deadline)
 		p->drain_deadline = deadline;
 }
 
+/* Size the death history for the current threshold (start and reload). */
+static void
+master_storm_reset(void)
+{
+	free(storm_times);
+	storm_len = (size_t)master_conf.restart_threshold;
+	storm_times = xcalloc(storm_len, sizeof(*storm_times));
+	storm_next = 0;
+}
+
 /* Count an abnormal death; past the threshold, back off respawning. */
 static void
 master_storm_note(int64_t now)
@@ -255,6 +266,7 @@ master_reload(void)
 	conf_free(&master_conf);
 	master_conf = next;
 	log_threshold = (enum log_level)master_conf.log_level;
+	master_storm_reset();
 
 	master_gen++;
 	sb->generation = master_gen;
@@ -481,10 +493,7 @@ master_run(struct conf *conf, const char *conf_path, int foreground)
 	}
 	sb_create();
 	sb->generation = master_gen;
-	storm_len = (size_t)master_conf.restart_threshold;
-	storm_times = calloc(storm_len, sizeof(*storm_times));
-	if (storm_times == NULL)
-		fatalx("out of memory");
+	master_storm_reset();
 	for (i = 0; i < SB_SLOTS; i++)
 		procs[i].ctl_fd = -1;
 	master_signals();

@@ -23,6 +23,7 @@ static const struct route routes[] = {
 	{ "GET", "/status", api_health_status },
 #ifdef COFFER_TEST_HOOKS
 	{ "GET", "/debug/sleep", api_health_debug_sleep },
+	{ "GET", "/debug/crash", api_health_debug_crash },
 #endif
 };
 

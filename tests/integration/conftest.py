@@ -184,6 +184,15 @@ def stack():
         yield s
     finally:
         _stack_down(directory)
+        # A sanitizer report in any daemon process fails the run, even when
+        # every request happened to succeed.
+        log = (directory / "log" / "cofferd.log")
+        text = log.read_text(errors="replace") if log.exists() else ""
+        for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+            if marker in text:
+                keep = output_dir() / "sanitizer-cofferd.log"
+                keep.write_text(text)
+                pytest.fail(f"sanitizer report in cofferd.log (kept as {keep})")
         keep = output_dir() / "stack-logs"
         shutil.rmtree(keep, ignore_errors=True)
         if (directory / "log").exists():
@@ -201,3 +210,71 @@ def conf_restore(stack):
         gen = stack.status()["generation"]
         stack.reload()
         stack.wait_for(lambda: stack.status()["generation"] > gen, what="reload")
+
+
+def fcgi_request(sock_path, path, method="GET", params=None, timeout=10):
+    """A minimal FastCGI client (one request, no body), to talk to a cofferd
+    pool directly where nginx is not the subject of the test."""
+    import socket
+    import struct
+
+    def record(rtype, content, req_id=1):
+        pad = (8 - len(content) % 8) % 8
+        return struct.pack("!BBHHBB", 1, rtype, req_id, len(content), pad, 0) + content + b"\0" * pad
+
+    def nv(name, value):
+        out = b""
+        for item in (name, value):
+            n = len(item)
+            out += bytes([n]) if n < 128 else struct.pack("!I", n | 0x80000000)
+        return out + name + value
+
+    env = {"REQUEST_METHOD": method, "DOCUMENT_URI": path.split("?")[0],
+           "REQUEST_URI": path, "QUERY_STRING": path.partition("?")[2],
+           "SERVER_PROTOCOL": "HTTP/1.1", "CONTENT_LENGTH": ""}
+    env.update(params or {})
+    body = b"".join(nv(k.encode(), v.encode()) for k, v in env.items())
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(str(sock_path))
+    s.sendall(record(1, struct.pack("!HB5x", 1, 0)) + record(4, body) + record(4, b"")
+              + record(5, b""))
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    out = b""
+    while len(data) >= 8:
+        _, rtype, _, clen, plen, _ = struct.unpack("!BBHHBB", data[:8])
+        if rtype == 6:
+            out += data[8:8 + clen]
+        data = data[8 + clen + plen:]
+    head, _, payload = out.partition(b"\r\n\r\n")
+    status = 200
+    for line in head.decode().split("\r\n"):
+        if line.lower().startswith("status:"):
+            status = int(line.split()[1])
+    return status, payload
+
+
+@pytest.fixture
+def second_pool(stack, tmp_path):
+    """Write a config for a second cofferd pool on its own sockets; yields a
+    function that returns (conf_path, socket_path, status_socket_path)."""
+    def make(extra=""):
+        import re
+        d = Path(tempfile.mkdtemp(prefix="pool2.", dir="/tmp"))
+        os.chmod(d, 0o777)
+        text = stack.conf.read_text()
+        sock, status = d / "cofferd.sock", d / "status.sock"
+        text = re.sub(r"(?m)^listen\s*=.*$", f"listen = unix:{sock}", text)
+        text = re.sub(r"(?m)^status_socket\s*=.*$", f"status_socket = {status}", text)
+        text = re.sub(r"(?m)^pid_file\s*=.*$", "", text)
+        conf = d / "coffer.conf"
+        conf.write_text(text + extra)
+        os.chmod(conf, 0o644)
+        return conf, sock, status
+    return make

@@ -1,0 +1,64 @@
+/* store.h - the storage backend interface: a table of functions per backend. */
+#ifndef COFFER_STORE_H
+#define COFFER_STORE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "conf.h"
+#include "err.h"
+
+/* What a put needs besides the bytes; every string is borrowed. */
+struct store_put {
+	int		 fd;		/* the request body file */
+	off_t		 offset;	/* the object's byte range within it */
+	off_t		 length;
+	int		 whole_file;	/* the range is the whole file: link it */
+	const char	*content_type;	/* sniffed, never the client's */
+	const char	*md5_base64;	/* Content-MD5 (S3) */
+	const char	*sha256_hex;
+	const char	*customer_id;	/* object metadata (S3) */
+	const char	*uploaded_by;
+	const char	*original_name;
+};
+
+struct store_stat {
+	int64_t		 size;
+	time_t		 mtime;
+};
+
+/* Called per object by list(); return non-zero to stop. */
+typedef int (*store_list_cb)(void *arg, const char *key, int64_t size, time_t mtime);
+
+/*
+ * A backend, looked up by name ("local", "s3").  Every function returns
+ * ERR_OK, ERR_NOTFOUND (head, get), ERR_BACKEND (unreachable or refused;
+ * retryable) or ERR_SYS/ERR_INTERNAL; *errstr, when set, is a static or
+ * handle-owned message for the log, never for clients.
+ */
+struct store_backend {
+	const char	*name;
+	/* Per worker, after fork.  Returns a handle owned by the caller. */
+	void		*(*open)(const struct conf *conf, const char **errstr);
+	void		 (*close)(void *h);
+	/* Write the object atomically: it is complete under key, or absent. */
+	enum err	 (*put)(void *h, const char *key, const struct store_put *p,
+			    const char **errstr);
+	enum err	 (*head)(void *h, const char *key, struct store_stat *st,
+			    const char **errstr);
+	/* Idempotent: a missing object is ERR_OK. */
+	enum err	 (*del)(void *h, const char *key, const char **errstr);
+	/* Every object whose key starts with prefix. */
+	enum err	 (*list)(void *h, const char *prefix, store_list_cb cb, void *arg,
+			    const char **errstr);
+	/* Reachable and writable (readiness). */
+	enum err	 (*ping)(void *h, const char **errstr);
+};
+
+extern const struct store_backend store_local_backend;
+
+/* The backend for conf->storage_type, or NULL if it is not compiled in. */
+const struct store_backend *store_lookup(const struct conf *conf);
+
+#endif
