@@ -18,7 +18,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECK_QUOTA = os.environ.get("CHECK_QUOTA", str(ROOT / "tests" / "db" / "check_quota"))
+
+def _check_quota_path():
+    """CHECK_QUOTA, else beside the cofferctl under test (scripts/test builds
+    out of tree and exports COFFERCTL per build), else the in-tree build."""
+    if os.environ.get("CHECK_QUOTA"):
+        return os.environ["CHECK_QUOTA"]
+    if os.environ.get("COFFERCTL"):
+        return str(Path(os.environ["COFFERCTL"]).resolve().parents[1] / "tests" / "db" / "check_quota")
+    return str(ROOT / "tests" / "db" / "check_quota")
+
+
+CHECK_QUOTA = _check_quota_path()
 
 
 def run_check(stack, extra_env=None, timeout=600):
