@@ -16,82 +16,20 @@
 /* The platform's way of naming the customer a request acts for. */
 #define API_AUTH_SELECT	"HTTP_COFFER_CUSTOMER"
 
-typedef enum err (*api_auth_query)(PGconn *pg, void *arg);
-
-/* libpq's message for a failed query, first line only (log lines are one
- * line each).  Static buffer. */
-static const char *
-api_auth_pgerror(PGconn *pg, const PGresult *res)
-{
-	static char buf[256];
-	const char *m = res != NULL ? PQresultErrorMessage(res) : "";
-
-	snprintf(buf, sizeof(buf), "%s", m[0] != '\0' ? m : PQerrorMessage(pg));
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
-}
-
-/*
- * Run q on the worker's connection; once more on a fresh connection when
- * the first one turns out broken (PostgreSQL restarted), so a restart
- * costs no request.  ERR_DB when PostgreSQL is unreachable.
- */
-static enum err
-api_auth_db(api_auth_query q, void *arg)
-{
-	PGconn *pg;
-	enum err rc = ERR_DB;
-	int attempt;
-
-	for (attempt = 0; attempt < 2; attempt++) {
-		if ((pg = db_conn()) == NULL)
-			return ERR_DB;
-		if ((rc = q(pg, arg)) != ERR_DB || PQstatus(pg) == CONNECTION_OK)
-			break;
-	}
-	return rc;
-}
-
-struct api_auth_customer {
-	const char	*customer;
-	int		 found, active;
+static const struct db_stmt api_auth_st_customer = {
+	"auth_customer_status",
+	"SELECT status = 'active' FROM customers WHERE customer_id = $1::uuid",
+	1
 };
 
+/* A database failure while checking credentials: 503 AUTH_UNAVAILABLE
+ * (through nginx) when PostgreSQL is away, a plain 500 otherwise.  db.c
+ * has logged the cause. */
 static enum err
-api_auth_customer_status(PGconn *pg, void *arg)
+api_auth_db_fail(struct req *r, enum err rc)
 {
-	struct api_auth_customer *c = arg;
-	const char *params[1] = { c->customer };
-	PGresult *res;
-	enum err rc = ERR_DB;
-
-	res = PQexecParams(pg, "SELECT status = 'active' FROM customers WHERE customer_id = $1",
-	    1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-		c->found = PQntuples(res) == 1;
-		c->active = c->found && PQgetvalue(res, 0, 0)[0] == 't';
-		rc = ERR_OK;
-	} else {
-		log_warnx("auth: customer lookup failed: %s", api_auth_pgerror(pg, res));
-	}
-	PQclear(res);
-	return rc;
-}
-
-struct api_auth_key {
-	const char		*key;
-	struct apikey_row	 row;
-};
-
-static enum err
-api_auth_key_lookup(PGconn *pg, void *arg)
-{
-	struct api_auth_key *k = arg;
-	enum err rc = apikey_lookup(pg, k->key, &k->row);
-
-	if (rc == ERR_DB)
-		log_warnx("auth: API key lookup failed: %s", api_auth_pgerror(pg, NULL));
-	return rc;
+	return req_fail(r, rc, rc == ERR_DB ? "AUTH_UNAVAILABLE" : NULL,
+	    "Credentials cannot be checked right now; try again");
 }
 
 /* How many times the FastCGI param name (with "=") was sent. */
@@ -117,7 +55,7 @@ api_auth_credential(struct req *r, struct identity *id, int *checked)
 {
 	const char *header = req_param(r, "HTTP_AUTHORIZATION");
 	const char *token, *code = NULL, *why = NULL;
-	struct api_auth_key k;
+	struct apikey_row row;
 	enum err rc;
 
 	*checked = 0;
@@ -130,18 +68,16 @@ api_auth_credential(struct req *r, struct identity *id, int *checked)
 		rc = auth_jwt_verify(r->conf, token, (int64_t)time(NULL), id, &code, &why);
 		return rc == ERR_OK ? ERR_OK : req_fail(r, rc, code, "%s", why);
 	}
-	k.key = token;
-	if ((rc = api_auth_db(api_auth_key_lookup, &k)) == ERR_DB)
-		return req_fail(r, ERR_DB, "AUTH_UNAVAILABLE",
-		    "Credentials cannot be checked right now; try again");
-	if (rc != ERR_OK)
+	if ((rc = apikey_lookup(db_conn(), token, &row)) == ERR_AUTH)
 		return req_fail(r, ERR_AUTH, "INVALID_API_KEY", "The API key is not valid");
+	if (rc != ERR_OK)
+		return api_auth_db_fail(r, rc);
 	/* RFC 6750: a revoked credential is an invalid token, hence 401. */
-	if (k.row.revoked)
+	if (row.revoked)
 		return req_fail(r, ERR_AUTH, "API_KEY_REVOKED", "The API key has been revoked");
-	if (!k.row.customer_active)
+	if (!row.customer_active)
 		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED", "The customer is suspended");
-	*id = k.row.id;
+	*id = row.id;
 	*checked = 1;
 	return ERR_OK;
 }
@@ -180,18 +116,23 @@ api_auth_select(struct req *r, struct identity *id)
 static enum err
 api_auth_customer(struct req *r, const struct identity *id)
 {
-	struct api_auth_customer c = { id->customer, 0, 0 };
+	const char *params[1] = { id->customer };
+	PGresult *res;
+	enum err rc;
+	int found, active;
 
 	if (id->customer[0] == '\0')
 		return ERR_OK;		/* a platform identity naming none */
-	if (api_auth_db(api_auth_customer_status, &c) != ERR_OK)
-		return req_fail(r, ERR_DB, "AUTH_UNAVAILABLE",
-		    "Credentials cannot be checked right now; try again");
-	if (!c.found)
+	if ((rc = db_run(db_conn(), &api_auth_st_customer, params, &res, NULL)) != ERR_OK)
+		return api_auth_db_fail(r, rc);
+	found = PQntuples(res) == 1;
+	active = found && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (!found)
 		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
 		    "The customer does not exist");
 	/* Operators must be able to look into a suspended customer. */
-	if (!c.active && id->role != ROLE_PLATFORM)
+	if (!active && id->role != ROLE_PLATFORM)
 		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED", "The customer is suspended");
 	return ERR_OK;
 }

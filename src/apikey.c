@@ -7,11 +7,10 @@
 #include <string.h>
 
 #include "apikey.h"
+#include "db.h"
 
 #define APIKEY_RANDOM	32	/* bytes: 256 bits */
 #define APIKEY_SHOWN	6	/* secret characters kept in key_prefix */
-
-static char apikey_errbuf[256];
 
 static int
 apikey_b64url_char(unsigned char c)
@@ -61,32 +60,56 @@ apikey_hash(const char *key, char hex[APIKEY_HASH_LEN + 1])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
-static const char *
-apikey_pgerror(PGconn *pg, const PGresult *res)
-{
-	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-
-	snprintf(apikey_errbuf, sizeof(apikey_errbuf), "%s",
-	    m != NULL ? m : pg != NULL ? PQerrorMessage(pg) : "no connection");
-	apikey_errbuf[strcspn(apikey_errbuf, "\n")] = '\0';
-	return apikey_errbuf;
-}
-
 /* A key lookup that also, at most once a minute per key, stamps its use:
  * one round trip, and a write only when the stamp is stale. */
-static const char apikey_lookup_sql[] =
-    "WITH k AS ("
-    " SELECT k.customer_id, k.id, k.role, k.revoked_at IS NOT NULL AS revoked,"
-    "  c.status = 'active' AS active,"
-    "  k.revoked_at IS NULL AND (k.last_used_at IS NULL"
-    "   OR k.last_used_at < now() - interval '1 minute') AS stale"
-    " FROM api_keys k JOIN customers c USING (customer_id)"
-    " WHERE k.key_hash = $1"
-    "), touched AS ("
-    " UPDATE api_keys a SET last_used_at = now() FROM k"
-    " WHERE k.stale AND a.customer_id = k.customer_id AND a.id = k.id"
-    ")"
-    " SELECT customer_id, id, role, revoked, active FROM k";
+static const struct db_stmt apikey_st_lookup = {
+	"apikey_lookup",
+	"WITH k AS ("
+	" SELECT k.customer_id, k.id, k.role, k.revoked_at IS NOT NULL AS revoked,"
+	"  c.status = 'active' AS active,"
+	"  k.revoked_at IS NULL AND (k.last_used_at IS NULL"
+	"   OR k.last_used_at < now() - interval '1 minute') AS stale"
+	" FROM api_keys k JOIN customers c USING (customer_id)"
+	" WHERE k.key_hash = $1"
+	"), touched AS ("
+	" UPDATE api_keys a SET last_used_at = now() FROM k"
+	" WHERE k.stale AND a.customer_id = k.customer_id AND a.id = k.id"
+	")"
+	" SELECT customer_id, id, role, revoked, active FROM k",
+	1
+};
+
+static const struct db_stmt apikey_st_create = {
+	"apikey_create",
+	"INSERT INTO api_keys (customer_id, name, role, key_hash, key_prefix)"
+	" VALUES ($1::uuid, $2, $3, $4, $5) RETURNING id",
+	5
+};
+
+/* Operators name a key by its id alone: a rare scan of a small table.  The
+ * revoked_at stamp stays as the key's history. */
+static const struct db_stmt apikey_st_revoke = {
+	"apikey_revoke",
+	"UPDATE api_keys SET revoked_at = now() WHERE id = $1::uuid AND revoked_at IS NULL"
+	" RETURNING id",
+	1
+};
+
+static const struct db_stmt apikey_st_exists = {
+	"apikey_exists",
+	"SELECT 1 FROM api_keys WHERE id = $1::uuid",
+	1
+};
+
+static const struct db_stmt apikey_st_list = {
+	"apikey_list",
+	"SELECT coalesce(json_agg(json_build_object("
+	"  'id', id, 'name', name, 'role', role, 'prefix', key_prefix,"
+	"  'createdAt', created_at, 'lastUsedAt', last_used_at, 'revokedAt', revoked_at)"
+	" ORDER BY created_at DESC, id), '[]')"
+	" FROM api_keys WHERE customer_id = $1::uuid",
+	1
+};
 
 enum err
 apikey_lookup(PGconn *pg, const char *key, struct apikey_row *row)
@@ -100,10 +123,9 @@ apikey_lookup(PGconn *pg, const char *key, struct apikey_row *row)
 	if (!apikey_well_formed(key))
 		return ERR_AUTH;
 	apikey_hash(key, hash);
-	res = PQexecParams(pg, apikey_lookup_sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		rc = ERR_DB;
-	} else if (PQntuples(res) != 1) {
+	if ((rc = db_run(pg, &apikey_st_lookup, params, &res, NULL)) != ERR_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
 		rc = ERR_AUTH;
 	} else {
 		snprintf(row->id.customer, sizeof(row->id.customer), "%s", PQgetvalue(res, 0, 0));
@@ -111,7 +133,6 @@ apikey_lookup(PGconn *pg, const char *key, struct apikey_row *row)
 		row->id.role = identity_role_parse(PQgetvalue(res, 0, 2));
 		row->revoked = PQgetvalue(res, 0, 3)[0] == 't';
 		row->customer_active = PQgetvalue(res, 0, 4)[0] == 't';
-		rc = ERR_OK;
 	}
 	PQclear(res);
 	return rc;
@@ -140,7 +161,6 @@ apikey_create(PGconn *pg, const char *customer, enum role role, const char *name
 	unsigned char raw[APIKEY_RANDOM];
 	const char *params[5];
 	PGresult *res;
-	const char *state;
 	enum err rc;
 	size_t i;
 
@@ -175,26 +195,17 @@ apikey_create(PGconn *pg, const char *customer, enum role role, const char *name
 	params[2] = identity_role_name(role);
 	params[3] = hash;
 	params[4] = prefix;
-	res = PQexecParams(pg,
-	    "INSERT INTO api_keys (customer_id, name, role, key_hash, key_prefix)"
-	    " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-	    5, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+	if ((rc = db_run(pg, &apikey_st_create, params, &res, errstr)) == ERR_OK) {
 		snprintf(key_id, IDENTITY_UUID_LEN + 1, "%s", PQgetvalue(res, 0, 0));
-		rc = ERR_OK;
-	} else {
-		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		if (state != NULL && strcmp(state, "23503") == 0) {	/* foreign_key_violation */
-			*errstr = "no such customer";
-			rc = ERR_NOTFOUND;
-		} else {
-			*errstr = apikey_pgerror(pg, res);
-			rc = ERR_DB;
-		}
-		OPENSSL_cleanse(key, APIKEY_LEN);
-		key[0] = '\0';
+		PQclear(res);
+		return ERR_OK;
 	}
-	PQclear(res);
+	if (strcmp(db_last_sqlstate(), "23503") == 0) {	/* foreign_key_violation */
+		*errstr = "no such customer";
+		rc = ERR_NOTFOUND;
+	}
+	OPENSSL_cleanse(key, APIKEY_LEN);
+	key[0] = '\0';
 	return rc;
 }
 
@@ -205,40 +216,25 @@ apikey_revoke(PGconn *pg, const char *key_id, const char **errstr)
 	const char *params[1] = { id };
 	PGresult *res;
 	enum err rc;
+	int n;
 
 	if (identity_uuid_canon(key_id, id) == -1) {
 		*errstr = "the key id must be a UUID (see cofferctl apikey list)";
 		return ERR_BADREQ;
 	}
-	/* Operators name a key by its id alone: a rare scan of a small table.
-	 * The revoked_at stamp stays as the key's history. */
-	res = PQexecParams(pg,
-	    "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL"
-	    " RETURNING id",
-	    1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		*errstr = apikey_pgerror(pg, res);
-		rc = ERR_DB;
-	} else if (PQntuples(res) == 1) {
-		rc = ERR_OK;
-	} else {
-		/* Nothing revoked: say whether the key exists at all. */
-		PQclear(res);
-		res = PQexecParams(pg, "SELECT 1 FROM api_keys WHERE id = $1",
-		    1, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			*errstr = apikey_pgerror(pg, res);
-			rc = ERR_DB;
-		} else if (PQntuples(res) == 0) {
-			*errstr = "no such API key";
-			rc = ERR_NOTFOUND;
-		} else {
-			*errstr = "the key is already revoked";
-			rc = ERR_CONFLICT;
-		}
-	}
+	if ((rc = db_run(pg, &apikey_st_revoke, params, &res, errstr)) != ERR_OK)
+		return rc;
+	n = PQntuples(res);
 	PQclear(res);
-	return rc;
+	if (n == 1)
+		return ERR_OK;
+	/* Nothing revoked: say whether the key exists at all. */
+	if ((rc = db_run(pg, &apikey_st_exists, params, &res, errstr)) != ERR_OK)
+		return rc;
+	n = PQntuples(res);
+	PQclear(res);
+	*errstr = n == 0 ? "no such API key" : "the key is already revoked";
+	return n == 0 ? ERR_NOTFOUND : ERR_CONFLICT;
 }
 
 enum err
@@ -247,25 +243,19 @@ apikey_list(PGconn *pg, const char *customer, struct json_object **out, const ch
 	char cust[IDENTITY_UUID_LEN + 1];
 	const char *params[1] = { cust };
 	PGresult *res;
-	enum err rc = ERR_DB;
+	enum err rc;
 
 	*out = NULL;
 	if (identity_uuid_canon(customer, cust) == -1) {
 		*errstr = "--customer must be a UUID";
 		return ERR_BADREQ;
 	}
-	res = PQexecParams(pg,
-	    "SELECT coalesce(json_agg(json_build_object("
-	    "  'id', id, 'name', name, 'role', role, 'prefix', key_prefix,"
-	    "  'createdAt', created_at, 'lastUsedAt', last_used_at, 'revokedAt', revoked_at)"
-	    " ORDER BY created_at DESC, id), '[]')"
-	    " FROM api_keys WHERE customer_id = $1",
-	    1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    (*out = json_tokener_parse(PQgetvalue(res, 0, 0))) != NULL)
-		rc = ERR_OK;
-	else
-		*errstr = apikey_pgerror(pg, res);
+	if ((rc = db_run(pg, &apikey_st_list, params, &res, errstr)) != ERR_OK)
+		return rc;
+	if ((*out = json_tokener_parse(PQgetvalue(res, 0, 0))) == NULL) {
+		*errstr = "unreadable answer from the database";
+		rc = ERR_INTERNAL;
+	}
 	PQclear(res);
 	return rc;
 }

@@ -26,7 +26,7 @@ int apikey_is_key(const char *token);
  * Look the key up and, at most once a minute, record that it was used
  * (same statement, one round trip).  ERR_OK with *row filled; ERR_AUTH
  * when the key is malformed or unknown (no database access for a
- * malformed one); ERR_DB when PostgreSQL fails.
+ * malformed one); otherwise db_run()'s classification (ERR_DB: try again).
  */
 enum err apikey_lookup(PGconn *pg, const char *key, struct apikey_row *row);
 
@@ -35,7 +35,7 @@ enum err apikey_lookup(PGconn *pg, const char *key, struct apikey_row *row);
  * name for people.  On ERR_OK key (APIKEY_LEN + 1 bytes) holds the key,
  * to be shown once, and key_id (37 bytes) its id.  ERR_BADREQ for bad
  * arguments, ERR_NOTFOUND for an unknown customer, ERR_DB; *errstr says
- * why (static or owned by this module until the next call).
+ * why (static, or db.c's until the next db_* call).
  */
 enum err apikey_create(PGconn *pg, const char *customer, enum role role, const char *name,
     char *key, char *key_id, const char **errstr);
