@@ -7,17 +7,11 @@
 #include <string.h>
 
 #include "apikey.h"
+#include "auth.h"
 #include "db.h"
 
 #define APIKEY_RANDOM	32	/* bytes: 256 bits */
 #define APIKEY_SHOWN	6	/* secret characters kept in key_prefix */
-
-static int
-apikey_b64url_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
 
 int
 apikey_is_key(const char *token)
@@ -34,7 +28,7 @@ apikey_well_formed(const char *key)
 	if (strlen(key) != APIKEY_LEN || !apikey_is_key(key))
 		return 0;
 	for (i = n; i < APIKEY_LEN; i++)
-		if (!apikey_b64url_char((unsigned char)key[i]))
+		if (!auth_b64url_char((unsigned char)key[i]))
 			return 0;
 	return 1;
 }

@@ -20,7 +20,7 @@ static const jwt_alg_t auth_algs[] = { JWT_ALG_HS256, JWT_ALG_RS256, JWT_ALG_ES2
 
 #define FAIL(c, m)	do { *code = (c); *errstr = (m); goto fail; } while (0)
 
-static int
+int
 auth_b64url_char(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||

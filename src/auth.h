@@ -36,6 +36,9 @@
  *   JWT_NOT_CONFIGURED     HS256 with no jwt_secret: every JWT is refused
  */
 
+/* 1 if c is in the base64url alphabet (RFC 4648 section 5), else 0. */
+int auth_b64url_char(unsigned char c);
+
 /*
  * Say at start and reload how JWTs are checked, and warn when none can
  * pass (HS256 without jwt_secret).  Never logs key material.

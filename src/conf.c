@@ -374,7 +374,34 @@ conf_validate(const struct conf *conf, char *errbuf, size_t errlen)
 
 /* HS256 keys shorter than the hash are brute-forceable (RFC 7518 3.2). */
 #define JWT_SECRET_MIN	32
-#define JWT_PUBKEY_MAX	(64 * 1024)
+#define KEY_FILE_MAX	(64 * 1024)
+
+int
+conf_read_key_file(const char *path, const char *what, char **out, char *errbuf,
+    size_t errlen)
+{
+	char *buf;
+	size_t len;
+	FILE *fp;
+
+	*out = NULL;
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(errbuf, errlen, "%s = \"%s\": cannot open: %s", what, path,
+		    strerror(errno));
+		return -1;
+	}
+	buf = xmalloc(KEY_FILE_MAX + 1);
+	len = fread(buf, 1, KEY_FILE_MAX + 1, fp);
+	fclose(fp);
+	if (len > KEY_FILE_MAX) {
+		free(buf);
+		snprintf(errbuf, errlen, "%s = \"%s\" is too large for a key file", what, path);
+		return -1;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
 
 /*
  * Read [auth] jwt_public_key_file into conf->jwt_public_key and check that
@@ -389,9 +416,7 @@ conf_load_public_key(struct conf *conf, char *errbuf, size_t errlen)
 	const char *alg = jwt_algorithms[conf->jwt_algorithm];
 	char *buf = NULL, group[64];
 	EVP_PKEY *key = NULL;
-	size_t len;
 	BIO *bio;
-	FILE *fp;
 	int ok = 0;
 
 	if (file[0] == '\0') {
@@ -399,21 +424,9 @@ conf_load_public_key(struct conf *conf, char *errbuf, size_t errlen)
 		    "[auth] jwt_public_key_file is required when jwt_algorithm = %s", alg);
 		return -1;
 	}
-	if ((fp = fopen(file, "r")) == NULL) {
-		snprintf(errbuf, errlen, "[auth] jwt_public_key_file = \"%s\": cannot open: %s",
-		    file, strerror(errno));
+	if (conf_read_key_file(file, "[auth] jwt_public_key_file", &buf, errbuf, errlen) == -1)
 		return -1;
-	}
-	buf = xmalloc(JWT_PUBKEY_MAX + 1);
-	len = fread(buf, 1, JWT_PUBKEY_MAX + 1, fp);
-	fclose(fp);
-	buf[len > JWT_PUBKEY_MAX ? JWT_PUBKEY_MAX : len] = '\0';
-	if (len > JWT_PUBKEY_MAX) {
-		snprintf(errbuf, errlen, "[auth] jwt_public_key_file = \"%s\" is too large for a public key",
-		    file);
-		goto done;
-	}
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+	if ((bio = BIO_new_mem_buf(buf, -1)) == NULL)
 		fatalx("out of memory");
 	key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	BIO_free(bio);

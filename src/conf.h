@@ -87,6 +87,14 @@ void conf_free(struct conf *conf);
 /* Write every key with its effective value (secrets masked) to fp. */
 void conf_dump(const struct conf *conf, FILE *fp);
 
+/*
+ * Read a whole key file (at most 64 KiB) into *out, NUL-terminated, owned
+ * by the caller (free()).  Returns 0, or -1 with a message that starts
+ * with what (the key's name) in errbuf.
+ */
+int conf_read_key_file(const char *path, const char *what, char **out, char *errbuf,
+    size_t errlen);
+
 /* Parsers shared with the tests; each returns 0 or -1 on bad input. */
 int conf_parse_size(const char *s, int64_t *out);
 int conf_parse_duration_ms(const char *s, int64_t *out);

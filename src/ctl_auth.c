@@ -14,7 +14,6 @@
 #include "identity.h"
 
 #define TOKEN_TTL_MAX	(30 * 86400)	/* development tokens, not standing credentials */
-#define PRIVATE_KEY_MAX	(64 * 1024)
 
 struct ctl_opt {
 	const char	*name;		/* "--customer" */
@@ -143,29 +142,19 @@ ctl_token_usage(void)
 static char *
 ctl_token_private_key(const struct conf *conf)
 {
-	const char *file = conf->jwt_private_key_file;
-	char *buf;
-	size_t len;
-	FILE *fp;
+	char errbuf[512], *key;
 
-	if (file[0] == '\0') {
+	if (conf->jwt_private_key_file[0] == '\0') {
 		fprintf(stderr, "cofferctl: token issue: [auth] jwt_private_key_file is needed to sign %s tokens\n",
 		    conf->jwt_algorithm == JWT_RS256 ? "RS256" : "ES256");
 		return NULL;
 	}
-	if ((fp = fopen(file, "r")) == NULL) {
-		fprintf(stderr, "cofferctl: token issue: %s: %s\n", file, strerror(errno));
+	if (conf_read_key_file(conf->jwt_private_key_file, "[auth] jwt_private_key_file", &key,
+	    errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "cofferctl: token issue: %s\n", errbuf);
 		return NULL;
 	}
-	if ((buf = malloc(PRIVATE_KEY_MAX + 1)) == NULL) {
-		fclose(fp);
-		fprintf(stderr, "cofferctl: out of memory\n");
-		return NULL;
-	}
-	len = fread(buf, 1, PRIVATE_KEY_MAX, fp);
-	fclose(fp);
-	buf[len] = '\0';
-	return buf;
+	return key;
 }
 
 int
