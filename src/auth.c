@@ -1,7 +1,6 @@
 /* auth.c - Bearer credentials and JWTs (libjwt), checked against [auth] with no I/O. */
 #include "config.h"
 
-#include <errno.h>
 #include <jwt.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -11,6 +10,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "xmalloc.h"
 
 /* Indexed by enum jwt_algorithm (conf.h). */
 static const jwt_alg_t auth_algs[] = { JWT_ALG_HS256, JWT_ALG_RS256, JWT_ALG_ES256 };
@@ -42,11 +42,10 @@ auth_b64url_decode(const char *s, size_t len, size_t *outlen)
 
 	if (len == 0 || len % 4 == 1)
 		return NULL;
-	/* EVP_DecodeBlock speaks standard, padded base64. */
-	tmp = malloc(len + pad + 1);
-	out = malloc((len + pad) / 4 * 3 + 1);
-	if (tmp == NULL || out == NULL)
-		goto fail;
+	/* EVP_DecodeBlock speaks standard, padded base64.  len is capped by
+	 * AUTH_TOKEN_MAX before we get here. */
+	tmp = xmalloc(len + pad + 1);
+	out = xmalloc((len + pad) / 4 * 3 + 1);
 	for (i = 0; i < len; i++)
 		tmp[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
 	memset(tmp + len, '=', pad);
@@ -217,7 +216,8 @@ auth_claims(const struct conf *conf, struct json_object *claims, int64_t now,
 	 * the revocable form of that. */
 	if (!has_exp)
 		FAIL("INVALID_CLAIMS", "The token has no exp claim");
-	if (now >= exp + leeway)
+	/* Written so that no claim value can overflow the arithmetic. */
+	if (now - leeway >= exp)
 		FAIL("TOKEN_EXPIRED", "The token has expired");
 	if ((has_nbf && now + leeway < nbf) || (has_iat && now + leeway < iat))
 		FAIL("TOKEN_NOT_YET_VALID", "The token is not valid yet");
@@ -346,7 +346,6 @@ auth_jwt_issue(const struct conf *conf, const struct identity *id, int64_t now,
 		rc = ERR_CONFIG;
 		goto done;
 	}
-	errno = 0;
 	if ((*out = jwt_encode_str(jwt)) == NULL) {
 		*errstr = "signing failed (is the private key of the right type?)";
 		rc = ERR_CONFIG;

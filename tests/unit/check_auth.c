@@ -381,6 +381,13 @@ START_TEST(test_clock)
 	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":1700000100.75}");
 	ck_assert_int_eq(verify(tok), ERR_OK);
 	free(tok);
+	/* Extreme values do not overflow the comparisons. */
+	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":9223372036854775807,\"nbf\":-9223372036854775807}");
+	ck_assert_int_eq(verify(tok), ERR_OK);
+	free(tok);
+	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":-9223372036854775807}");
+	ck_refused(tok, "TOKEN_EXPIRED");
+	free(tok);
 	/* No exp, or an exp that is not a number. */
 	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\"}");
 	ck_refused(tok, "INVALID_CLAIMS");
