@@ -4,6 +4,8 @@
  * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, e.g. from the stack.env of
  * `STORAGE_TYPE=s3 scripts/stack up DIR`; S3_STYLE=virtual switches the URI
  * style.  Without them every test fails: a missing peer is never a pass.
+ * The "outage" case also needs S3_PEER_STOP_CMD and S3_PEER_START_CMD;
+ * CK_RUN_CASE=live runs the rest alone.
  * Objects are read back over plain HTTP with presigned URLs.
  */
 #include "config.h"
@@ -612,6 +614,57 @@ START_TEST(test_big_put_bounded_memory)
 }
 END_TEST
 
+/*
+ * The peer goes away under an open handle and comes back: the same handle
+ * reports ERR_BACKEND while it is down and works again afterwards, with no
+ * reopen.  S3_PEER_STOP_CMD and S3_PEER_START_CMD are shell commands that
+ * stop and restart the peer (tests/integration/test_s3_backend.py sets
+ * them); this case fails without them.
+ */
+START_TEST(test_outage_and_recovery)
+{
+	const char *stop = env("S3_PEER_STOP_CMD"), *start = env("S3_PEER_START_CMD");
+	struct store_put p = { 0 };
+	struct store_stat st;
+	struct digest d;
+	const char *err = NULL;
+	char before[256], during[256], after[256];
+	double t0;
+	enum err rc = ERR_BACKEND;
+	int fd = body_file("survives", 8);
+
+	snprintf(before, sizeof(before), "%soutage/before.txt", prefix);
+	snprintf(during, sizeof(during), "%soutage/during.txt", prefix);
+	snprintf(after, sizeof(after), "%soutage/after.txt", prefix);
+	put_small(before, "survives");
+
+	ck_assert_int_eq(system(stop), 0);
+	ck_assert_int_eq(digest_fd(fd, 6, 8, &d), ERR_OK);
+	p.fd = fd;
+	p.offset = 6;
+	p.length = 8;
+	p.content_type = "text/plain";
+	p.md5_base64 = d.md5_base64;
+	t0 = now_s();
+	ck_assert_int_eq(B->put(h, during, &p, &err), ERR_BACKEND);
+	ck_assert_double_lt(now_s() - t0, 5.0);
+	ck_assert_int_eq(B->ping(h, &err), ERR_BACKEND);
+
+	ck_assert_int_eq(system(start), 0);
+	for (t0 = now_s(); now_s() - t0 < 20.0; usleep(100000))
+		if ((rc = B->ping(h, &err)) == ERR_OK)
+			break;
+	ck_assert_msg(rc == ERR_OK, "the peer did not come back: %s", err);
+	put_small(after, "works again");
+	ck_assert_int_eq(B->head(h, before, &st, &err), ERR_OK);
+	ck_assert_int_eq(st.size, 8);
+	ck_assert_int_eq(B->head(h, during, &st, &err), ERR_NOTFOUND);
+	ck_assert_int_eq(B->del(h, before, &err), ERR_OK);
+	ck_assert_int_eq(B->del(h, after, &err), ERR_OK);
+	close(fd);
+}
+END_TEST
+
 static Suite *
 store_s3_suite(void)
 {
@@ -629,6 +682,13 @@ store_s3_suite(void)
 	tcase_add_test(tc, test_unreachable_is_backend_error);
 	tcase_add_test(tc, test_silent_peer_times_out);
 	tcase_add_test(tc, test_big_put_bounded_memory);
+	suite_add_tcase(s, tc);
+
+	/* Run alone with CK_RUN_CASE=outage: it stops the peer. */
+	tc = tcase_create("outage");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_outage_and_recovery);
 	suite_add_tcase(s, tc);
 	return s;
 }
