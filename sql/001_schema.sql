@@ -122,3 +122,86 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change();
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM PUBLIC;
+
+-- Recompute one customer's counters from its files and report the drift.
+--
+-- Lock first, read after: in READ COMMITTED each statement below takes a
+-- fresh snapshot once the customer row is locked, and every writer of these
+-- counters (reserve, commit, release, delete) updates that same row, so none
+-- can commit in between.  A commit already under way has flipped its file
+-- row but waits for our lock; its file still reads as pending here, and its
+-- own increments land on top of our result afterwards, so nothing is lost.
+-- Returns NULL for an unknown customer, else the drift (before - after; a
+-- positive drift means the counter was too high), which also goes into the
+-- audit trail.
+CREATE FUNCTION coffer_recalculate(p_customer uuid, p_actor text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    old_used     bigint;
+    old_reserved bigint;
+    new_used     bigint;
+    new_reserved bigint;
+    rows         jsonb;
+    result       jsonb;
+BEGIN
+    SELECT storage_used, storage_reserved INTO old_used, old_reserved
+    FROM customers WHERE customer_id = p_customer FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+
+    SELECT coalesce(sum(size) FILTER (WHERE state = 'stored'), 0),
+           coalesce(sum(size) FILTER (WHERE state = 'pending'), 0)
+    INTO new_used, new_reserved
+    FROM files WHERE customer_id = p_customer AND state IN ('stored', 'pending');
+
+    WITH live AS (
+        SELECT file_type, category, count(*) AS n, sum(size)::bigint AS s
+        FROM files WHERE customer_id = p_customer AND state = 'stored'
+        GROUP BY file_type, category
+    ), old AS (
+        SELECT file_type, category, file_count AS n, total_size AS s
+        FROM storage_usage WHERE customer_id = p_customer
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'fileType', file_type, 'category', category,
+               'countBefore', coalesce(o.n, 0), 'countAfter', coalesce(l.n, 0),
+               'sizeBefore', coalesce(o.s, 0), 'sizeAfter', coalesce(l.s, 0),
+               'sizeDrift', coalesce(o.s, 0) - coalesce(l.s, 0))
+               ORDER BY file_type, category), '[]'::jsonb)
+    INTO rows
+    FROM old o FULL JOIN live l USING (file_type, category)
+    WHERE coalesce(o.n, 0) <> coalesce(l.n, 0) OR coalesce(o.s, 0) <> coalesce(l.s, 0);
+
+    DELETE FROM storage_usage u
+    WHERE u.customer_id = p_customer AND NOT EXISTS (
+        SELECT 1 FROM files f
+        WHERE f.customer_id = p_customer AND f.state = 'stored'
+          AND f.file_type = u.file_type AND f.category = u.category);
+    INSERT INTO storage_usage AS u (customer_id, file_type, category, file_count, total_size)
+    SELECT p_customer, file_type, category, count(*), sum(size)
+    FROM files WHERE customer_id = p_customer AND state = 'stored'
+    GROUP BY file_type, category
+    ON CONFLICT (customer_id, file_type, category) DO UPDATE
+        SET file_count = EXCLUDED.file_count, total_size = EXCLUDED.total_size,
+            last_updated = now()
+        WHERE (u.file_count, u.total_size)
+              IS DISTINCT FROM (EXCLUDED.file_count, EXCLUDED.total_size);
+
+    UPDATE customers
+    SET storage_used = new_used, storage_reserved = new_reserved,
+        storage_last_calculated = now()
+    WHERE customer_id = p_customer;
+
+    result := jsonb_build_object(
+        'customerId', p_customer,
+        'used', jsonb_build_object('before', old_used, 'after', new_used,
+                                   'drift', old_used - new_used),
+        'reserved', jsonb_build_object('before', old_reserved, 'after', new_reserved,
+                                       'drift', old_reserved - new_reserved),
+        'breakdown', rows);
+    INSERT INTO audit_log (customer_id, action, actor, size, detail)
+    VALUES (p_customer, 'recalculate', p_actor, new_used, result);
+    RETURN result;
+END
+$$;

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "conf.h"
 #include "ctl.h"
+#include "log.h"
 
 #define DEFAULT_CONF "/etc/coffer/coffer.conf"
 
@@ -18,6 +20,10 @@ static const struct {
 } ctl_cmds[] = {
 	{ "status", ctl_status, "status                      the pool scoreboard (answers when every worker is busy)" },
 	{ "migrate", ctl_migrate, "migrate [--status]          apply (or list) database schema migrations" },
+	{ "plan", ctl_plan, "plan list | plan set NAME [--limit BYTES|unlimited] [--max-file-size BYTES]" },
+	{ "customer", ctl_customer, "customer create --id UUID --plan NAME [--limit BYTES|unlimited] |\n"
+	    "    set-plan ID PLAN | set-limit ID BYTES|unlimited|plan | suspend ID | activate ID | show ID" },
+	{ "recalculate", ctl_recalculate, "recalculate ID|--all       recompute usage from the files, print the drift" },
 };
 
 #define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -41,6 +47,20 @@ ctl_notice(void *arg, const PGresult *res)
 	(void)arg;
 	if (strcmp(PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED), "NOTICE") != 0)
 		fprintf(stderr, "%s", PQresultErrorMessage(res));
+}
+
+const char *
+ctl_actor(void)
+{
+	static char actor[64];
+	struct passwd *pw;
+
+	if (actor[0] == '\0') {
+		pw = getpwuid(geteuid());
+		snprintf(actor, sizeof(actor), "cofferctl:%s",
+		    pw != NULL ? pw->pw_name : "unknown");
+	}
+	return actor;
 }
 
 PGconn *
@@ -71,6 +91,9 @@ main(int argc, char **argv)
 	size_t i;
 
 	memset(&ctl, 0, sizeof(ctl));
+	/* Library warnings would double the one clear line each command
+	 * prints on failure. */
+	log_init("cofferctl", LOG_LVL_ERROR);
 	ctl.conf_path = getenv("COFFER_CONF");
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
 		switch (ch) {

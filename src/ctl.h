@@ -20,8 +20,14 @@ typedef int (*ctl_cmd_fn)(struct ctl *ctl, int argc, char **argv);
  * one clear line and exits 1 when PostgreSQL is unreachable. */
 PGconn *ctl_db(struct ctl *ctl);
 
+/* Who cofferctl acts as in the audit trail: "cofferctl:LOGIN". Static. */
+const char *ctl_actor(void);
+
 /* Commands, one module per group. */
 int ctl_status(struct ctl *ctl, int argc, char **argv);		/* ctl_pool.c */
 int ctl_migrate(struct ctl *ctl, int argc, char **argv);	/* ctl_migrate.c */
+int ctl_plan(struct ctl *ctl, int argc, char **argv);		/* ctl_plan.c */
+int ctl_customer(struct ctl *ctl, int argc, char **argv);	/* ctl_customer.c */
+int ctl_recalculate(struct ctl *ctl, int argc, char **argv);	/* ctl_recalc.c */
 
 #endif

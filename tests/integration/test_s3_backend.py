@@ -13,7 +13,19 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECK = Path(os.environ.get("CHECK_STORE_S3", ROOT / "tests" / "unit" / "check_store_s3"))
+
+
+def _check_store_s3_path():
+    """CHECK_STORE_S3, else beside the cofferctl under test (scripts/test
+    builds out of tree and exports COFFERCTL per build), else in-tree."""
+    if os.environ.get("CHECK_STORE_S3"):
+        return Path(os.environ["CHECK_STORE_S3"])
+    if os.environ.get("COFFERCTL"):
+        return Path(os.environ["COFFERCTL"]).resolve().parents[1] / "tests" / "unit" / "check_store_s3"
+    return ROOT / "tests" / "unit" / "check_store_s3"
+
+
+CHECK = _check_store_s3_path()
 
 
 def s3_env(s3_stack, **extra):
