@@ -77,6 +77,7 @@ static const struct conf_key conf_keys[] = {
 	{ "s3", "secret_access_key", "AWS_SECRET_ACCESS_KEY", T_STR, OFF(s3_secret_access_key), 0, 0, "", NULL, true },
 	{ "s3", "style", NULL, T_ENUM, OFF(s3_virtual_host), 0, 0, "path", s3_styles, false },
 	{ "s3", "tls", NULL, T_BOOL, OFF(s3_tls), 0, 0, "yes", NULL, false },
+	{ "s3", "timeout", NULL, T_DURATION, OFF(s3_timeout_ms), 100, 600000, "15s", NULL, false },
 
 	{ "auth", "jwt_secret", "JWT_SECRET", T_STR, OFF(jwt_secret), 0, 0, "", NULL, true },
 	{ "auth", "jwt_algorithm", NULL, T_ENUM, OFF(jwt_algorithm), 0, 0, "HS256", jwt_algorithms, false },

@@ -50,6 +50,7 @@ struct conf {
 	char	*s3_secret_access_key;
 	int	 s3_virtual_host;
 	int	 s3_tls;
+	int64_t	 s3_timeout_ms;		/* no progress for this long: abort */
 
 	/* [auth] */
 	char	*jwt_secret;		/* HS256 key; "" rejects every JWT */

@@ -11,6 +11,8 @@ store_lookup(const struct conf *conf)
 	switch (conf->storage_type) {
 	case STORAGE_LOCAL:
 		return &store_local_backend;
+	case STORAGE_S3:
+		return &store_s3_backend;
 	default:
 		return NULL;
 	}

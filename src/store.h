@@ -54,9 +54,23 @@ struct store_backend {
 			    const char **errstr);
 	/* Reachable and writable (readiness). */
 	enum err	 (*ping)(void *h, const char **errstr);
+	/*
+	 * Optional (NULL: the backend has no URLs of its own; the API then
+	 * serves downloads itself).  Write into url (urllen bytes, always
+	 * NUL-terminated on ERR_OK) a GET URL for key that the backend honours
+	 * until expires_epoch (seconds since the epoch, absolute).  When
+	 * content_disposition is not NULL the download carries exactly that
+	 * Content-Disposition value; it must be printable ASCII (RFC 6266 with
+	 * a percent-encoded filename*), else ERR_INTERNAL.  ERR_INTERNAL also
+	 * when url is too small.  No request is made: the URL is only signed.
+	 */
+	enum err	 (*presign)(void *h, const char *key, int64_t expires_epoch,
+			    const char *content_disposition, char *url, size_t urllen,
+			    const char **errstr);
 };
 
 extern const struct store_backend store_local_backend;
+extern const struct store_backend store_s3_backend;
 
 /* The backend for conf->storage_type, or NULL if it is not compiled in. */
 const struct store_backend *store_lookup(const struct conf *conf);

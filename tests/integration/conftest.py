@@ -174,11 +174,12 @@ def output_dir():
     return base
 
 
-@pytest.fixture(scope="session")
-def stack():
-    directory = Path(tempfile.mkdtemp(prefix="coffer-it.", dir="/tmp"))
+def _session_stack(prefix, extra_env=None):
+    """Bring up a stack in a fresh temp dir, migrated; yields it, then tears
+    it down and checks cofferd's log for sanitizer reports."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     os.chmod(directory, 0o755)
-    _stack_up(directory)
+    _stack_up(directory, extra_env)
     s = Stack(directory)
     # The schema is the application's: every suite starts migrated.
     s.ctl("migrate")
@@ -190,16 +191,30 @@ def stack():
         # every request happened to succeed.
         log = (directory / "log" / "cofferd.log")
         text = log.read_text(errors="replace") if log.exists() else ""
+        name = prefix.rstrip(".")
         for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
             if marker in text:
-                keep = output_dir() / "sanitizer-cofferd.log"
+                keep = output_dir() / f"sanitizer-cofferd-{name}.log"
                 keep.write_text(text)
                 pytest.fail(f"sanitizer report in cofferd.log (kept as {keep})")
-        keep = output_dir() / "stack-logs"
+        keep = output_dir() / ("stack-logs" if name == "coffer-it" else f"stack-logs-{name}")
         shutil.rmtree(keep, ignore_errors=True)
         if (directory / "log").exists():
             shutil.copytree(directory / "log", keep)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    yield from _session_stack("coffer-it.")
+
+
+@pytest.fixture(scope="session")
+def s3_stack():
+    """A second stack whose cofferd stores objects in an S3 peer (s3rver);
+    stack.env then carries S3_ENDPOINT, S3_BUCKET_NAME, the AWS_* keys and
+    S3RVER_PIDFILE."""
+    yield from _session_stack("coffer-s3.", {"STORAGE_TYPE": "s3"})
 
 
 @pytest.fixture
