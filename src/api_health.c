@@ -6,7 +6,10 @@
 #include <time.h>
 
 #include "api_health.h"
+#include "app.h"
 #include "db.h"
+#include "log.h"
+#include "store.h"
 #include "resp.h"
 #include "scoreboard.h"
 
@@ -24,15 +27,24 @@ enum err
 api_health_readyz(struct req *r)
 {
 	struct json_object *o = json_object_new_object(), *checks;
-	enum err db = db_ping();
+	const struct store_backend *store;
+	const char *errstr = NULL;
+	enum err db = db_ping(), be;
+	void *sh;
 
+	if ((be = app_store(&store, &sh, &errstr)) == ERR_OK)
+		be = store->ping(sh, &errstr);
+	if (be != ERR_OK)
+		log_warnx("readiness: storage backend: %s", errstr ? errstr : "unavailable");
 	checks = json_object_new_object();
 	json_object_object_add(checks, "database",
 	    json_object_new_string(db == ERR_OK ? "ok" : "unavailable"));
-	json_object_object_add(o, "status",
-	    json_object_new_string(db == ERR_OK ? "ready" : "not ready"));
+	json_object_object_add(checks, "storage",
+	    json_object_new_string(be == ERR_OK ? "ok" : "unavailable"));
+	json_object_object_add(o, "status", json_object_new_string(
+	    db == ERR_OK && be == ERR_OK ? "ready" : "not ready"));
 	json_object_object_add(o, "checks", checks);
-	resp_json(r, db == ERR_OK ? 200 : 503, o, NULL);
+	resp_json(r, db == ERR_OK && be == ERR_OK ? 200 : 503, o, NULL);
 	return ERR_OK;
 }
 

@@ -68,6 +68,12 @@ static const struct conf_key conf_keys[] = {
 	{ "storage", "type", "STORAGE_TYPE", T_ENUM, OFF(storage_type), 0, 0, "local", storage_types, false },
 	{ "storage", "local_path", "LOCAL_STORAGE_PATH", T_STR, OFF(local_path), 0, 0, "/var/lib/coffer/storage", NULL, false },
 	{ "storage", "max_file_size", "MAX_FILE_SIZE", T_SIZE, OFF(max_file_size), 1, 1024 * GiB, "50MiB", NULL, false },
+	/* The seed's list; types are what libmagic reports, never the client's. */
+	{ "storage", "allowed_types", NULL, T_STR, OFF(allowed_types), 0, 0,
+	  "image/jpeg, image/png, image/gif, application/pdf, application/msword, "
+	  "application/vnd.openxmlformats-officedocument.wordprocessingml.document, "
+	  "application/vnd.ms-excel, "
+	  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL, false },
 	{ "storage", "default_storage_limit", "DEFAULT_STORAGE_LIMIT", T_SIZE, OFF(default_storage_limit), 0, INT64_MAX, "5GiB", NULL, false },
 
 	{ "s3", "endpoint", "S3_ENDPOINT", T_STR, OFF(s3_endpoint), 0, 0, "s3.amazonaws.com", NULL, false },
@@ -337,9 +343,43 @@ conf_ini_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
+/* "type/subtype, ..." with RFC 6838 name characters only; at least one. */
+static int
+conf_check_types(const char *list, char *errbuf, size_t errlen)
+{
+	const char *p = list;
+	size_t n = 0, len, slash;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", \t");
+		slash = strcspn(p, "/");
+		if (slash == 0 || slash >= len - 1 ||
+		    strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-/") < len ||
+		    memchr(p + slash + 1, '/', len - slash - 1) != NULL) {
+			snprintf(errbuf, errlen,
+			    "[storage] allowed_types: \"%.*s\" is not a lower-case MIME type",
+			    (int)len, p);
+			return -1;
+		}
+		n++;
+		p += len;
+	}
+	if (n == 0) {
+		snprintf(errbuf, errlen, "[storage] allowed_types must name at least one type");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 conf_validate(const struct conf *conf, char *errbuf, size_t errlen)
 {
+	if (conf_check_types(conf->allowed_types, errbuf, errlen) == -1)
+		return -1;
 	if (conf->listen[0] == '\0') {
 		snprintf(errbuf, errlen, "[server] listen must not be empty");
 		return -1;

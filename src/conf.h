@@ -40,6 +40,7 @@ struct conf {
 	int	 storage_type;
 	char	*local_path;
 	int64_t	 max_file_size;
+	char	*allowed_types;		/* "type/subtype, ..." */
 	int64_t	 default_storage_limit;
 
 	/* [s3] */

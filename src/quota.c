@@ -40,10 +40,11 @@ static const struct db_stmt quota_st_reserve = {
 	"   OR c.storage_used + c.storage_reserved + $9::bigint <= coffer_effective_limit(c))"
 	" RETURNING c.customer_id)"
 	" INSERT INTO files (customer_id, storage_key, category, subcategory, entity_id,"
-	"  original_name, mime_type, file_type, size, uploaded_by, metadata, state)"
-	" SELECT c.customer_id, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10, $11::jsonb, 'pending'"
+	"  original_name, mime_type, file_type, size, uploaded_by, metadata, sha256, state)"
+	" SELECT c.customer_id, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10, $11::jsonb, $12,"
+	"  'pending'"
 	" FROM c RETURNING id",
-	11
+	12
 };
 
 /* The quota, and the reason a reservation was refused. */
@@ -229,7 +230,7 @@ quota_reserve(PGconn *pg, const struct quota_upload *up, char file_id[QUOTA_ID_L
     struct quota_refusal *why, const char **errstr)
 {
 	char size[24];
-	const char *params[11];
+	const char *params[12];
 	PGresult *res = NULL;
 	struct quota_info q;
 	enum err rc;
@@ -254,6 +255,7 @@ quota_reserve(PGconn *pg, const struct quota_upload *up, char file_id[QUOTA_ID_L
 	params[8] = size;
 	params[9] = up->uploaded_by;
 	params[10] = up->metadata_json;
+	params[11] = up->sha256;
 	if ((rc = db_run(pg, &quota_st_reserve, params, &res, errstr)) != ERR_OK) {
 		if (rc == ERR_CONFLICT && errstr != NULL)
 			*errstr = "a file with this storage key already exists";

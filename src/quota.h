@@ -45,6 +45,7 @@ struct quota_upload {
 	int64_t		 size;
 	const char	*uploaded_by;	/* user id; NULL: unknown */
 	const char	*metadata_json;	/* a JSON document, or NULL */
+	const char	*sha256;	/* hex digest of the content, or NULL */
 };
 
 /* Why a reservation was refused (filled on ERR_QUOTA and ERR_TOOBIG). */

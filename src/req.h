@@ -35,7 +35,7 @@ struct req {
 	/* Set by req_fail(): the failure a handler reports. */
 	const char		*err_code;	/* e.g. "INVALID_CATEGORY" */
 	const char		*err_msg;	/* for people; never internals */
-	struct json_object	*err_extra;	/* merged into the error body */
+	struct json_object	*err_extra;	/* merged into the error body; set with req_fail_extra() */
 };
 
 /* A FastCGI parameter, or NULL when absent.  Owned by libfcgi. */
@@ -48,5 +48,11 @@ const char *req_param(const struct req *r, const char *name);
  */
 enum err req_fail(struct req *r, enum err rc, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/*
+ * Add key = val (taken over) to the fields merged into the error body
+ * ("used", "limit", "detectedType", ...).  Owned by the request pool.
+ */
+void req_fail_extra(struct req *r, const char *key, struct json_object *val);
 
 #endif

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "api_auth.h"
+#include "api_files.h"
 #include "api_health.h"
+#include "api_storage.h"
 #include "pool.h"
 #include "req.h"
 #include "resp.h"
@@ -26,6 +28,18 @@ static const struct route routes[] = {
 	{ "GET", "/auth", api_auth_check },
 	{ "GET", "/api/whoami", api_auth_whoami },
 	{ "GET", "/api/admin/ping", api_auth_admin_ping },
+	/* The seed's routes, with the seed's shapes. */
+	{ "GET", "/api/storage/quota", api_storage_quota },
+	{ "GET", "/api/storage/stats", api_storage_stats },
+	{ "POST", "/api/storage/upload", api_storage_upload },
+	{ "DELETE", "/api/storage/file", api_storage_delete_path },
+	{ "POST", "/api/storage/recalculate", api_storage_recalculate },
+	/* Beyond the seed. */
+	{ "GET", "/api/storage/taxonomy", api_storage_taxonomy },
+	{ "GET", "/api/storage/files", api_files_list },
+	{ "PUT", "/api/storage/files", api_storage_put },
+	{ "GET", "/api/storage/files/*", api_files_get },
+	{ "DELETE", "/api/storage/files/*", api_files_delete },
 #ifdef COFFER_TEST_HOOKS
 	{ "GET", "/debug/sleep", api_health_debug_sleep },
 	{ "GET", "/debug/crash", api_health_debug_crash },

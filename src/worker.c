@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "db.h"
 #include "log.h"
 #include "pool.h"
@@ -125,6 +126,7 @@ worker_main(const struct conf *conf, int listen_fd, int ctl_fd, int slot)
 		fatalx("FCGX_InitRequest failed");
 	/* Connections are opened here, after fork(), never in the master. */
 	db_init(conf);
+	app_init(conf);
 	__atomic_store_n(&sb->slots[slot].state, SB_IDLE, __ATOMIC_RELEASE);
 
 	for (;;) {
@@ -163,6 +165,7 @@ worker_main(const struct conf *conf, int listen_fd, int ctl_fd, int slot)
 		served++;
 	}
 	__atomic_store_n(&sb->slots[slot].state, SB_DRAINING, __ATOMIC_RELEASE);
+	app_close();
 	db_close();
 	exit(code);
 }

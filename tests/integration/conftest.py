@@ -68,6 +68,25 @@ class Stack:
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 
+    def declare_body(self, method, path, length, headers=None):
+        """Send only the headers of a request announcing a length-byte body;
+        returns (status, parsed JSON body) of nginx's early answer."""
+        import http.client
+        import ssl
+        port = int(self.url.rsplit(":", 1)[1])
+        ctx = ssl.create_default_context(cafile=self.ca)
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+        try:
+            conn.putrequest(method, path)
+            conn.putheader("Content-Length", str(length))
+            for k, v in (headers or {}).items():
+                conn.putheader(k, v)
+            conn.endheaders()
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read() or b"null")
+        finally:
+            conn.close()
+
     def new_session(self):
         return VerifyingSession(self.ca)
 
