@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api_auth.h"
+#include "api_events.h"
 #include "api_files.h"
 #include "api_health.h"
 #include "api_storage.h"
@@ -36,6 +37,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/storage/recalculate", api_storage_recalculate },
 	/* Beyond the seed. */
 	{ "GET", "/api/storage/taxonomy", api_storage_taxonomy },
+	{ "GET", "/api/storage/events", api_events_list },
 	{ "GET", "/api/storage/files", api_files_list },
 	{ "PUT", "/api/storage/files", api_storage_put },
 	{ "GET", "/api/storage/files/*", api_files_get },
