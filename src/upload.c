@@ -1,6 +1,7 @@
 /* upload.c - the upload pipeline: checks, MIME by content, quota, atomic write. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <uuid/uuid.h>
 
@@ -9,6 +10,7 @@
 #include "db.h"
 #include "digest.h"
 #include "log.h"
+#include "metadata.h"
 #include "mime.h"
 #include "pool.h"
 #include "quota.h"
@@ -16,9 +18,6 @@
 #include "storekey.h"
 #include "upload.h"
 
-/* Metadata is a small JSON object the SaaS attaches; it is stored, not
- * interpreted. */
-#define UPLOAD_METADATA_MAX	(16 * 1024)
 #define UPLOAD_NAME_MAX		255
 
 static const char *
@@ -45,41 +44,25 @@ upload_name(struct req *r, const char *name)
 	return pool_strndup(r->pool, name, n);
 }
 
+static void
+upload_free(void *p)
+{
+	free(p);
+}
+
 static enum err
 upload_check_metadata(struct req *r, const struct upload_src *src, const char **json)
 {
-	struct json_tokener *tok;
-	struct json_object *o;
-	enum json_tokener_error jerr;
+	const char *code, *errstr;
+	char *norm;
 
 	*json = NULL;
 	if (src->metadata == NULL || src->metadata_len == 0)
 		return ERR_OK;
-	if (src->metadata_len > UPLOAD_METADATA_MAX)
-		return req_fail(r, ERR_BADREQ, "METADATA_TOO_LARGE",
-		    "metadata is larger than %d bytes", UPLOAD_METADATA_MAX);
-	if (memchr(src->metadata, '\0', src->metadata_len) != NULL)
-		return req_fail(r, ERR_BADREQ, "INVALID_METADATA", "metadata must be a JSON object");
-	tok = json_tokener_new();
-	o = json_tokener_parse_ex(tok, src->metadata, (int)src->metadata_len);
-	jerr = json_tokener_get_error(tok);
-	/* Trailing garbage after the object is as invalid as no object. */
-	if (o != NULL && jerr == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) != src->metadata_len) {
-		const char *rest = src->metadata + json_tokener_get_parse_end(tok);
-		size_t i, left = src->metadata_len - json_tokener_get_parse_end(tok);
-
-		for (i = 0; i < left; i++)
-			if (rest[i] != ' ' && rest[i] != '\n' && rest[i] != '\r' && rest[i] != '\t')
-				jerr = json_tokener_error_parse_unexpected;
-	}
-	json_tokener_free(tok);
-	if (o == NULL || jerr != json_tokener_success || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return req_fail(r, ERR_BADREQ, "INVALID_METADATA", "metadata must be a JSON object");
-	}
-	*json = pool_strdup(r->pool, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
+	if (metadata_normalize(src->metadata, src->metadata_len, &norm, &code, &errstr) != ERR_OK)
+		return req_fail(r, ERR_BADREQ, code, "%s", errstr);
+	pool_cleanup_add(r->pool, upload_free, norm);
+	*json = norm;
 	return ERR_OK;
 }
 
