@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uuid/uuid.h>
 
 #include "app.h"
@@ -25,6 +26,34 @@ upload_nonempty(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
+
+#ifdef COFFER_TEST_HOOKS
+/*
+ * Test builds only: "X-Coffer-Test-Pause: STAGE:MS" holds the worker at a
+ * stage (after-reserve, after-put) so a test can kill it there.
+ */
+static void
+upload_test_pause(struct req *r, const char *stage)
+{
+	const char *v = req_param(r, "HTTP_X_COFFER_TEST_PAUSE");
+	size_t n = strlen(stage);
+	struct timespec ts;
+	long ms;
+
+	if (v == NULL || strncmp(v, stage, n) != 0 || v[n] != ':')
+		return;
+	ms = strtol(v + n + 1, NULL, 10);
+	if (ms <= 0 || ms > 60000)
+		return;
+	log_info("test hook: pausing %ld ms %s", ms, stage);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+#else
+#define upload_test_pause(r, stage) ((void)0)
+#endif
 
 /* A display name: the client's, cut to a sane length, or a neutral one. */
 static const char *
@@ -183,6 +212,8 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		    "The database is unavailable; try again");
 	}
 
+	upload_test_pause(r, "after-reserve");
+
 	/* 5. The object, atomically; a failure gives the reservation back. */
 	memset(&put, 0, sizeof(put));
 	put.fd = src->fd;
@@ -205,6 +236,8 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		    rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
 		    "The storage backend is unavailable; try again");
 	}
+
+	upload_test_pause(r, "after-put");
 
 	/* 6. Commit: stored, counted, audited, in one statement. */
 	if ((rc = quota_commit(pg, id->customer, file_id, id->user, &errstr)) != ERR_OK) {
