@@ -213,8 +213,10 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	put.uploaded_by = id->user;
 	put.original_name = up.original_name;
 	if ((rc = store->put(sh, keybuf, &put, &errstr)) != ERR_OK) {
+		/* put() leaves the object complete or absent, and removes
+		 * what a failed S3 PUT may have landed itself: no del() here
+		 * (on S3 it would only wait out another round of retries). */
 		log_warnx("writing %s: %s", keybuf, errstr ? errstr : "?");
-		store->del(sh, keybuf, &errstr);
 		if (quota_release(pg, id->customer, file_id, id->user, &errstr) != ERR_OK)
 			log_warnx("releasing %s: %s (the reconciler will)", file_id,
 			    errstr ? errstr : "?");
