@@ -237,6 +237,14 @@ def s3_stack():
     yield from _session_stack("coffer-s3.", {"STORAGE_TYPE": "s3"})
 
 
+@pytest.fixture(scope="module", params=["local", "s3"])
+def api(request):
+    """The stack of each storage backend in turn: suites that must hold on
+    every backend (the storage API, download links) take `api` instead of
+    `stack` and run once on the local stack, once on the S3 stack."""
+    return request.getfixturevalue("stack" if request.param == "local" else "s3_stack")
+
+
 @pytest.fixture
 def conf_restore(stack):
     """Tests that edit coffer.conf get it back, reloaded, afterwards."""
