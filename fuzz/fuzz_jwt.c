@@ -30,6 +30,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		setenv("JWT_SECRET", "fuzzing-secret-fuzzing-secret-0123456789", 1);
+		/* The default (local) backend needs a download-link key. */
+		setenv("COFFER_LINK_SECRET", "fuzzing-link-secret-fuzzing-0123456789", 1);
 		if (conf_load(&conf, NULL, errbuf, sizeof(errbuf)) != ERR_OK)
 			abort();
 		ready = 1;

@@ -61,6 +61,9 @@ static const struct conf_key conf_keys[] = {
 	{ "server", "status_socket", NULL, T_STR, OFF(status_socket), 0, 0, "/run/coffer/cofferd-status.sock", NULL, false },
 	{ "server", "pid_file", NULL, T_STR, OFF(pid_file), 0, 0, "", NULL, false },
 	{ "server", "log_level", "COFFER_LOG_LEVEL", T_ENUM, OFF(log_level), 0, 0, "info", log_levels, false },
+	/* The scheme, host and optional path prefix of the links the API hands
+	 * out; empty: the request's own (docs/BACKENDS.md, "Download links"). */
+	{ "server", "public_url", "COFFER_PUBLIC_URL", T_STR, OFF(public_url), 0, 0, "", NULL, false },
 
 	{ "database", "url", "DATABASE_URL", T_STR, OFF(database_url), 0, 0, "postgresql:///coffer", NULL, true },
 	{ "database", "connect_timeout", NULL, T_DURATION, OFF(db_connect_timeout_ms), 1000, 600000, "5s", NULL, false },
@@ -75,6 +78,8 @@ static const struct conf_key conf_keys[] = {
 	  "application/vnd.ms-excel, "
 	  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL, false },
 	{ "storage", "default_storage_limit", "DEFAULT_STORAGE_LIMIT", T_SIZE, OFF(default_storage_limit), 0, INT64_MAX, "5GiB", NULL, false },
+	{ "storage", "link_secret", "COFFER_LINK_SECRET", T_STR, OFF(link_secret), 0, 0, "", NULL, true },
+	{ "storage", "link_secret_file", NULL, T_STR, OFF(link_secret_file), 0, 0, "", NULL, false },
 
 	{ "s3", "endpoint", "S3_ENDPOINT", T_STR, OFF(s3_endpoint), 0, 0, "s3.amazonaws.com", NULL, false },
 	{ "s3", "bucket", "S3_BUCKET_NAME", T_STR, OFF(s3_bucket), 0, 0, "", NULL, false },
@@ -215,6 +220,8 @@ conf_set(struct conf *conf, const struct conf_key *k, const char *value,
 
 	switch (k->type) {
 	case T_STR:
+		if (k->secret && *(char **)base != NULL)
+			explicit_bzero(*(char **)base, strlen(*(char **)base));
 		free(*(char **)base);
 		*(char **)base = xstrdup(value);
 		return 0;
@@ -427,6 +434,8 @@ conf_validate(const struct conf *conf, char *errbuf, size_t errlen)
 /* HS256 keys shorter than the hash are brute-forceable (RFC 7518 3.2). */
 #define JWT_SECRET_MIN	32
 #define KEY_FILE_MAX	(64 * 1024)
+/* Download links are HMAC-SHA256: the same bound as HS256. */
+#define LINK_SECRET_MIN	32
 
 int
 conf_read_key_file(const char *path, const char *what, char **out, char *errbuf,
@@ -538,6 +547,99 @@ conf_validate_auth(struct conf *conf, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/*
+ * [server] public_url: "http(s)://host[:port][/prefix]", no query, fragment,
+ * user info or trailing slash, printable ASCII without spaces: links are
+ * this string followed by "/dl/...".
+ */
+static int
+conf_check_public_url(const char *url, char *errbuf, size_t errlen)
+{
+	const char *p = url, *host;
+	size_t n;
+
+	if (url[0] == '\0')
+		return 0;
+	if (strncmp(p, "https://", 8) == 0)
+		p += 8;
+	else if (strncmp(p, "http://", 7) == 0)
+		p += 7;
+	else
+		goto bad;
+	host = p;
+	n = strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:");
+	if (n == 0 || host[0] == '.' || host[0] == '-' || host[0] == ':')
+		goto bad;
+	p = host + n;
+	/* A path prefix: the unreserved and sub-delimiter characters of RFC 3986. */
+	if (*p == '/') {
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/");
+		if (p[n] != '\0' || p[n - 1] == '/' || strstr(p, "/../") != NULL ||
+		    strstr(p, "//") != NULL)
+			goto bad;
+		p += n;
+	}
+	if (*p == '\0')
+		return 0;
+bad:
+	snprintf(errbuf, errlen,
+	    "[server] public_url = \"%s\" must be http(s)://host[:port][/path] without a trailing slash, query or user",
+	    url);
+	return -1;
+}
+
+/*
+ * The download-link key: link_secret or the contents of link_secret_file
+ * (one of them, at least LINK_SECRET_MIN bytes), into conf->link_key.
+ * Required for type = local: cofferd signs those links itself.
+ */
+static int
+conf_load_link_key(struct conf *conf, char *errbuf, size_t errlen)
+{
+	char *buf = NULL;
+	size_t n;
+
+	if (conf->link_secret[0] != '\0' && conf->link_secret_file[0] != '\0') {
+		snprintf(errbuf, errlen,
+		    "[storage] link_secret (COFFER_LINK_SECRET) and link_secret_file are both set: set one");
+		return -1;
+	}
+	if (conf->link_secret_file[0] != '\0') {
+		if (conf_read_key_file(conf->link_secret_file, "[storage] link_secret_file", &buf,
+		    errbuf, errlen) == -1)
+			return -1;
+		n = strlen(buf);
+		while (n > 0 && isspace((unsigned char)buf[n - 1]))
+			buf[--n] = '\0';
+		if (n < LINK_SECRET_MIN) {
+			explicit_bzero(buf, n);
+			free(buf);
+			snprintf(errbuf, errlen,
+			    "[storage] link_secret_file = \"%s\" must hold at least %d bytes (e.g. openssl rand -hex 32)",
+			    conf->link_secret_file, LINK_SECRET_MIN);
+			return -1;
+		}
+		conf->link_key = buf;
+		return 0;
+	}
+	if (conf->link_secret[0] != '\0') {
+		if (strlen(conf->link_secret) < LINK_SECRET_MIN) {
+			snprintf(errbuf, errlen,
+			    "[storage] link_secret (COFFER_LINK_SECRET) must be at least %d bytes (e.g. openssl rand -hex 32)",
+			    LINK_SECRET_MIN);
+			return -1;
+		}
+		conf->link_key = xstrdup(conf->link_secret);
+		return 0;
+	}
+	if (conf->storage_type == STORAGE_LOCAL) {
+		snprintf(errbuf, errlen,
+		    "[storage] link_secret (COFFER_LINK_SECRET) or link_secret_file is required when [storage] type = local: it signs download links (e.g. openssl rand -hex 32)");
+		return -1;
+	}
+	return 0;
+}
+
 enum err
 conf_load(struct conf *conf, const char *path, char *errbuf, size_t errlen)
 {
@@ -584,7 +686,9 @@ conf_load(struct conf *conf, const char *path, char *errbuf, size_t errlen)
 			goto fail;
 	}
 	if (conf_validate(conf, errbuf, errlen) == -1 ||
-	    conf_validate_auth(conf, errbuf, errlen) == -1)
+	    conf_check_public_url(conf->public_url, errbuf, errlen) == -1 ||
+	    conf_validate_auth(conf, errbuf, errlen) == -1 ||
+	    conf_load_link_key(conf, errbuf, errlen) == -1)
 		goto fail;
 	return ERR_OK;
 fail:
@@ -600,12 +704,18 @@ conf_free(struct conf *conf)
 	for (i = 0; i < NKEYS; i++) {
 		if (conf_keys[i].type == T_STR) {
 			char **p = (char **)((char *)conf + conf_keys[i].offset);
+			if (conf_keys[i].secret && *p != NULL)
+				explicit_bzero(*p, strlen(*p));
 			free(*p);
 			*p = NULL;
 		}
 	}
 	free(conf->jwt_public_key);
 	conf->jwt_public_key = NULL;
+	if (conf->link_key != NULL)
+		explicit_bzero(conf->link_key, strlen(conf->link_key));
+	free(conf->link_key);
+	conf->link_key = NULL;
 }
 
 void

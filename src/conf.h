@@ -31,6 +31,7 @@ struct conf {
 	char	*status_socket;
 	char	*pid_file;
 	int	 log_level;
+	char	*public_url;		/* "": from the request's scheme and Host */
 
 	/* [database] */
 	char	*database_url;
@@ -42,6 +43,8 @@ struct conf {
 	int64_t	 max_file_size;
 	char	*allowed_types;		/* "type/subtype, ..." */
 	int64_t	 default_storage_limit;
+	char	*link_secret;		/* HMAC key of local download links */
+	char	*link_secret_file;	/* or a file holding it */
 
 	/* [s3] */
 	char	*s3_endpoint;
@@ -76,6 +79,13 @@ struct conf {
 	 * file.  NULL for HS256.
 	 */
 	char	*jwt_public_key;
+	/*
+	 * Derived at load: the download-link key, from link_secret or the
+	 * contents of link_secret_file (trailing whitespace dropped), read by
+	 * the master like jwt_public_key.  NULL when neither is set (allowed
+	 * only for type = s3, whose links the backend signs).
+	 */
+	char	*link_key;
 };
 
 /*

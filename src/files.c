@@ -9,6 +9,7 @@
 #include "app.h"
 #include "db.h"
 #include "files.h"
+#include "link.h"
 #include "log.h"
 #include "pool.h"
 #include "query.h"
@@ -42,6 +43,13 @@ static const struct db_stmt files_list_stmt = {
 static const struct db_stmt files_get_stmt = {
 	"files_get",
 	"SELECT " FILES_COLUMNS " FROM files"
+	" WHERE customer_id = $1 AND id = $2 AND state = 'stored'",
+	2,
+};
+
+static const struct db_stmt files_link_stmt = {
+	"files_link",
+	"SELECT storage_key, mime_type, original_name FROM files"
 	" WHERE customer_id = $1 AND id = $2 AND state = 'stored'",
 	2,
 };
@@ -184,6 +192,37 @@ files_get(struct req *r, const struct identity *id, const char *file_id)
 	if (PQntuples(res) != 1)
 		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
 	resp_ok(r, files_row_json(res, 0));
+	return ERR_OK;
+}
+
+enum err
+files_link_ref(struct req *r, const char *customer_id, const char *file_id,
+    struct link_file *out)
+{
+	const char *params[2], *errstr = NULL;
+	PGresult *res;
+	PGconn *pg;
+	enum err rc;
+
+	if (!storekey_uuid_ok(customer_id) || !storekey_uuid_ok(file_id))
+		return ERR_NOTFOUND;
+	if ((pg = db_conn()) == NULL)
+		return ERR_DB;
+	params[0] = customer_id;
+	params[1] = file_id;
+	if ((rc = db_run(pg, &files_link_stmt, params, &res, &errstr)) != ERR_OK) {
+		if (rc != ERR_DB)
+			log_errorx("looking up %s: %s", file_id, errstr ? errstr : "?");
+		return rc == ERR_DB ? ERR_DB : ERR_INTERNAL;
+	}
+	pool_cleanup_add(r->pool, files_clear, res);
+	if (PQntuples(res) != 1)
+		return ERR_NOTFOUND;
+	out->customer_id = pool_strdup(r->pool, customer_id);
+	out->file_id = pool_strdup(r->pool, file_id);
+	out->storage_key = PQgetvalue(res, 0, 0);
+	out->mime_type = PQgetvalue(res, 0, 1);
+	out->original_name = PQgetvalue(res, 0, 2);
 	return ERR_OK;
 }
 

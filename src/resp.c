@@ -92,6 +92,18 @@ resp_json(struct req *r, int status, struct json_object *obj, const char *extra_
 }
 
 void
+resp_accel(struct req *r, const char *uri, const char *headers)
+{
+	FCGX_FPrintF(r->fcgx->out,
+	    "Status: 200 OK\r\n"
+	    "X-Accel-Redirect: %s\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s\r\n",
+	    uri, headers ? headers : "");
+	r->status = 200;
+}
+
+void
 resp_ok(struct req *r, struct json_object *data)
 {
 	struct json_object *o = json_object_new_object();

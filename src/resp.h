@@ -21,6 +21,14 @@ void resp_json(struct req *r, int status, struct json_object *obj, const char *e
 /* Send len bytes of body (borrowed) as content_type with status. */
 void resp_text(struct req *r, int status, const char *content_type, const char *body,
     size_t len);
+/*
+ * Hand the body to nginx: an empty 200 whose X-Accel-Redirect names the
+ * internal location nginx serves it from (uri), with headers (one or more
+ * "Name: value\r\n" lines, or NULL) that nginx keeps (Content-Type,
+ * Content-Disposition, Cache-Control).  uri and headers are the caller's
+ * checked values: no CR or LF inside a line.
+ */
+void resp_accel(struct req *r, const char *uri, const char *headers);
 
 /* {"success": true, "data": data} with 200.  Takes ownership of data. */
 void resp_ok(struct req *r, struct json_object *data);

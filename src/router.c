@@ -7,6 +7,7 @@
 #include "api_events.h"
 #include "api_files.h"
 #include "api_health.h"
+#include "api_links.h"
 #include "api_storage.h"
 #include "metrics.h"
 #include "pool.h"
@@ -44,6 +45,10 @@ static const struct route routes[] = {
 	{ "PUT", "/api/storage/files", api_storage_put },
 	{ "GET", "/api/storage/files/*", api_files_get },
 	{ "DELETE", "/api/storage/files/*", api_files_delete },
+	{ "GET", "/api/storage/files/*/url", api_links_url },
+	/* Download links of the local backend: the link is the credential
+	 * (nginx's /dl/ has no auth_request); docs/BACKENDS.md. */
+	{ "GET", "/dl/*/*", api_links_download },
 #ifdef COFFER_TEST_HOOKS
 	{ "GET", "/debug/sleep", api_health_debug_sleep },
 	{ "GET", "/debug/crash", api_health_debug_crash },

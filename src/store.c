@@ -123,12 +123,13 @@ store_metered_ping(void *h, const char **errstr)
 }
 
 static enum err
-store_metered_presign(void *h, const char *key, int64_t expires_epoch, const char *cd,
+store_metered_presign(void *h, const char *key, int64_t expires_epoch,
+    const struct store_presign *over,
     char *url, size_t urllen, const char **errstr)
 {
 	struct store_metered *m = h;
 	int64_t t0 = metrics_now_us();
-	enum err rc = m->be->presign(m->h, key, expires_epoch, cd, url, urllen, errstr);
+	enum err rc = m->be->presign(m->h, key, expires_epoch, over, url, urllen, errstr);
 
 	store_metered_done(MS_PRESIGN, t0, rc);
 	return rc;

@@ -23,6 +23,12 @@ struct store_put {
 	const char	*original_name;
 };
 
+/* Response overrides a presigned download carries; strings borrowed. */
+struct store_presign {
+	const char	*content_type;		/* NULL: the object's own */
+	const char	*content_disposition;	/* NULL: none */
+};
+
 struct store_stat {
 	int64_t		 size;
 	time_t		 mtime;
@@ -58,14 +64,15 @@ struct store_backend {
 	 * Optional (NULL: the backend has no URLs of its own; the API then
 	 * serves downloads itself).  Write into url (urllen bytes, always
 	 * NUL-terminated on ERR_OK) a GET URL for key that the backend honours
-	 * until expires_epoch (seconds since the epoch, absolute).  When
-	 * content_disposition is not NULL the download carries exactly that
-	 * Content-Disposition value; it must be printable ASCII (RFC 6266 with
-	 * a percent-encoded filename*), else ERR_INTERNAL.  ERR_INTERNAL also
-	 * when url is too small.  No request is made: the URL is only signed.
+	 * until expires_epoch (seconds since the epoch, absolute).  o may be
+	 * NULL; its overrides, when not NULL, make the download carry exactly
+	 * that Content-Type / Content-Disposition.  They must be printable ASCII
+	 * (RFC 6266 with a percent-encoded filename*), else ERR_INTERNAL.
+	 * ERR_INTERNAL also when url is too small.  No request is made: the URL
+	 * is only signed.
 	 */
 	enum err	 (*presign)(void *h, const char *key, int64_t expires_epoch,
-			    const char *content_disposition, char *url, size_t urllen,
+			    const struct store_presign *o, char *url, size_t urllen,
 			    const char **errstr);
 };
 

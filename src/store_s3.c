@@ -663,34 +663,40 @@ store_s3_url_encode(const char *in, int keep_slash, char *out, size_t outlen)
 }
 
 /*
- * A Signature V2 query-string URL with a response-content-disposition
- * override.  libs3's S3_generate_authenticated_query_string cannot carry
- * it: it puts its `resource` argument verbatim both into the string it
- * signs and into the URL, but S3 signs the decoded value while the URL
- * needs it percent-encoded, so any value with a space, '%' or quote fails.
- * This is the same algorithm (HMAC-SHA1 over "GET\n\n\n<expires>\n
- * /<bucket>/<key>?response-content-disposition=<value>") with the value
- * raw where it is signed and encoded where it is sent.
+ * A Signature V2 query-string URL with response-content-disposition and/or
+ * response-content-type overrides.  libs3's S3_generate_authenticated_query_string
+ * cannot carry them: it puts its `resource` argument verbatim both into the
+ * string it signs and into the URL, but S3 signs the decoded value while the
+ * URL needs it percent-encoded, so any value with a space, '%', '/' or quote
+ * fails.  This is the same algorithm (HMAC-SHA1 over "GET\n\n\n<expires>\n
+ * /<bucket>/<key>?<overrides>", the overrides sorted by name and joined
+ * with '&') with the values raw where they are signed and encoded where
+ * they are sent.
  */
 static enum err
-store_s3_presign_disposition(struct store_s3 *s, const char *key, int64_t expires,
-    const char *cd, char *url, size_t urllen, const char **errstr)
+store_s3_presign_overrides(struct store_s3 *s, const char *key, int64_t expires,
+    const char *cd, const char *ct, char *url, size_t urllen, const char **errstr)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
-	char ekey[S3_MAX_KEY_SIZE * 3 + 1], ecd[2048 * 3 + 1], eakid[256];
+	char ekey[S3_MAX_KEY_SIZE * 3 + 1], ecd[2048 * 3 + 1], ect[256 * 3 + 1], eakid[256];
 	char sig[64], esig[3 * 64 + 1];
 	char *tosign;
 	int n;
 
 	if (store_s3_url_encode(key, 1, ekey, sizeof(ekey)) == -1 ||
-	    store_s3_url_encode(cd, 0, ecd, sizeof(ecd)) == -1 ||
+	    (cd != NULL && store_s3_url_encode(cd, 0, ecd, sizeof(ecd)) == -1) ||
+	    (ct != NULL && store_s3_url_encode(ct, 0, ect, sizeof(ect)) == -1) ||
 	    store_s3_url_encode(s->akid, 0, eakid, sizeof(eakid)) == -1) {
-		*errstr = "S3 presign: key, access key or Content-Disposition too long";
+		*errstr = "S3 presign: key, access key, Content-Type or Content-Disposition too long";
 		return ERR_INTERNAL;
 	}
-	tosign = xasprintf("GET\n\n\n%" PRId64 "\n/%s/%s?response-content-disposition=%s",
-	    expires, s->bucket, ekey, cd);
+	/* Sub-resources in the string to sign are sorted by name:
+	 * response-content-disposition < response-content-type. */
+	tosign = xasprintf("GET\n\n\n%" PRId64 "\n/%s/%s?%s%s%s%s%s", expires, s->bucket, ekey,
+	    cd != NULL ? "response-content-disposition=" : "", cd != NULL ? cd : "",
+	    cd != NULL && ct != NULL ? "&" : "",
+	    ct != NULL ? "response-content-type=" : "", ct != NULL ? ct : "");
 	if (HMAC(EVP_sha1(), s->secret, (int)strlen(s->secret), (unsigned char *)tosign,
 	    strlen(tosign), mac, &maclen) == NULL) {
 		free(tosign);
@@ -706,15 +712,17 @@ store_s3_presign_disposition(struct store_s3 *s, const char *key, int64_t expire
 	/* The canonical resource is /bucket/key in both styles; only the
 	 * URL differs. */
 	if (s->bc.uriStyle == S3UriStyleVirtualHost)
-		n = snprintf(url, urllen, "%s://%s.%s/%s?AWSAccessKeyId=%s&Expires=%" PRId64
-		    "&Signature=%s&response-content-disposition=%s",
-		    s->bc.protocol == S3ProtocolHTTPS ? "https" : "http", s->bucket, s->host,
-		    ekey, eakid, expires, esig, ecd);
+		n = snprintf(url, urllen, "%s://%s.%s/%s", s->bc.protocol == S3ProtocolHTTPS ?
+		    "https" : "http", s->bucket, s->host, ekey);
 	else
-		n = snprintf(url, urllen, "%s://%s/%s/%s?AWSAccessKeyId=%s&Expires=%" PRId64
-		    "&Signature=%s&response-content-disposition=%s",
-		    s->bc.protocol == S3ProtocolHTTPS ? "https" : "http", s->host, s->bucket,
-		    ekey, eakid, expires, esig, ecd);
+		n = snprintf(url, urllen, "%s://%s/%s/%s", s->bc.protocol == S3ProtocolHTTPS ?
+		    "https" : "http", s->host, s->bucket, ekey);
+	if (n >= 0 && (size_t)n < urllen)
+		n += snprintf(url + n, urllen - (size_t)n,
+		    "?AWSAccessKeyId=%s&Expires=%" PRId64 "&Signature=%s%s%s%s%s",
+		    eakid, expires, esig,
+		    cd != NULL ? "&response-content-disposition=" : "", cd != NULL ? ecd : "",
+		    ct != NULL ? "&response-content-type=" : "", ct != NULL ? ect : "");
 	if (n < 0 || (size_t)n >= urllen) {
 		*errstr = "S3 presign: URL buffer too small";
 		return ERR_INTERNAL;
@@ -722,13 +730,26 @@ store_s3_presign_disposition(struct store_s3 *s, const char *key, int64_t expire
 	return ERR_OK;
 }
 
+/* Printable ASCII only: a value goes into a header of the peer's answer. */
+static int
+store_s3_printable(const char *v)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)v; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return 0;
+	return 1;
+}
+
 static enum err
-store_s3_presign(void *h, const char *key, int64_t expires_epoch, const char *cd,
-    char *url, size_t urllen, const char **errstr)
+store_s3_presign(void *h, const char *key, int64_t expires_epoch,
+    const struct store_presign *o, char *url, size_t urllen, const char **errstr)
 {
 	struct store_s3 *s = h;
 	char buf[S3_MAX_AUTHENTICATED_QUERY_STRING_SIZE];
-	const unsigned char *p;
+	const char *cd = o != NULL ? o->content_disposition : NULL;
+	const char *ct = o != NULL ? o->content_type : NULL;
 	S3Status st;
 
 	/* V2 carries Expires as a 32-bit time_t on S3's side. */
@@ -736,14 +757,13 @@ store_s3_presign(void *h, const char *key, int64_t expires_epoch, const char *cd
 		*errstr = "S3 presign: expiry out of range";
 		return ERR_INTERNAL;
 	}
-	if (cd != NULL) {
-		for (p = (const unsigned char *)cd; *p != '\0'; p++)
-			if (*p < 0x20 || *p > 0x7e) {
-				*errstr = "S3 presign: Content-Disposition must be printable ASCII";
-				return ERR_INTERNAL;
-			}
-		return store_s3_presign_disposition(s, key, expires_epoch, cd, url, urllen, errstr);
+	if ((cd != NULL && !store_s3_printable(cd)) || (ct != NULL && !store_s3_printable(ct))) {
+		*errstr = "S3 presign: Content-Type and Content-Disposition must be printable ASCII";
+		return ERR_INTERNAL;
 	}
+	if (cd != NULL || ct != NULL)
+		return store_s3_presign_overrides(s, key, expires_epoch, cd, ct, url, urllen,
+		    errstr);
 	/* libs3 2.0 takes `expires` as absolute seconds since the epoch (it
 	 * signs and sends that number as is). */
 	if ((st = S3_generate_authenticated_query_string(buf, &s->bc, key, expires_epoch,

@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "db.h"
 #include "digest.h"
+#include "link.h"
 #include "log.h"
 #include "metadata.h"
 #include "metrics.h"
@@ -113,11 +114,14 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	const struct store_backend *store;
 	const char *errstr = NULL, *code = NULL, *metadata, *ext;
 	char mimetype[128], keybuf[512], file_id[QUOTA_ID_LEN], objid[37];
-	char fmt1[QUOTA_FMT_LEN], fmt2[QUOTA_FMT_LEN];
+	char fmt1[QUOTA_FMT_LEN], fmt2[QUOTA_FMT_LEN], when[32];
+	const char *url;
+	int64_t url_expires = 0;
 	struct quota_refusal why;
 	struct quota_upload up;
 	struct storekey key;
 	struct store_put put;
+	struct link_file lf;
 	struct digest dg;
 	struct mime *magic;
 	struct json_object *o;
@@ -230,8 +234,10 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	put.uploaded_by = id->user;
 	put.original_name = up.original_name;
 	if ((rc = store->put(sh, keybuf, &put, &errstr)) != ERR_OK) {
+		/* put() leaves the object complete or absent, and removes
+		 * what a failed S3 PUT may have landed itself: no del() here
+		 * (on S3 it would only wait out another round of retries). */
 		log_warnx("writing %s: %s", keybuf, errstr ? errstr : "?");
-		store->del(sh, keybuf, &errstr);
 		if (quota_release(pg, id->customer, file_id, id->user, &errstr) != ERR_OK)
 			log_warnx("releasing %s: %s (the reconciler will)", file_id,
 			    errstr ? errstr : "?");
@@ -254,12 +260,28 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	}
 
 	metrics_upload(src->length);
+	/* 7. A download link (the seed's fileUrl).  The upload is done
+	 * whatever happens here: a link that cannot be made is null, and
+	 * GET /api/storage/files/{id}/url makes another. */
+	memset(&lf, 0, sizeof(lf));
+	lf.customer_id = id->customer;
+	lf.file_id = file_id;
+	lf.storage_key = keybuf;
+	lf.mime_type = mimetype;
+	lf.original_name = up.original_name;
+	if (link_make(r, &lf, LINK_EXPIRES_DEFAULT, &url, &url_expires) != ERR_OK) {
+		log_warnx("upload %s: no download link: %s", file_id, r->err_msg ? r->err_msg : "?");
+		url = NULL;
+		r->err_code = r->err_msg = NULL;
+	}
+	link_iso8601(url_expires, when, sizeof(when));
+
 	o = json_object_new_object();
 	json_object_object_add(o, "success", json_object_new_boolean(1));
 	json_object_object_add(o, "fileId", json_object_new_string(file_id));
 	json_object_object_add(o, "filePath", json_object_new_string(keybuf));
-	json_object_object_add(o, "fileUrl", json_object_new_string(
-	    pool_printf(r->pool, "/api/storage/files/%s", file_id)));
+	json_object_object_add(o, "fileUrl", url ? json_object_new_string(url) : NULL);
+	json_object_object_add(o, "fileUrlExpiresAt", url ? json_object_new_string(when) : NULL);
 	json_object_object_add(o, "fileSize", json_object_new_int64(src->length));
 	json_object_object_add(o, "mimeType", json_object_new_string(mimetype));
 	json_object_object_add(o, "fileType", json_object_new_string(up.file_type));

@@ -137,7 +137,8 @@ class Stack:
                if k not in ("DATABASE_URL", "STORAGE_TYPE", "LOCAL_STORAGE_PATH",
                             "MAX_FILE_SIZE", "DEFAULT_STORAGE_LIMIT", "S3_ENDPOINT",
                             "S3_BUCKET_NAME", "AWS_ACCESS_KEY_ID",
-                            "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "JWT_SECRET")}
+                            "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "JWT_SECRET",
+                            "COFFER_LINK_SECRET", "COFFER_PUBLIC_URL")}
         if extra_env:
             env.update(extra_env)
         log = open(self.env["COFFER_LOG"], "ab")
@@ -234,6 +235,14 @@ def s3_stack():
     stack.env then carries S3_ENDPOINT, S3_BUCKET_NAME, the AWS_* keys and
     S3RVER_PIDFILE."""
     yield from _session_stack("coffer-s3.", {"STORAGE_TYPE": "s3"})
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def api(request):
+    """The stack of each storage backend in turn: suites that must hold on
+    every backend (the storage API, download links) take `api` instead of
+    `stack` and run once on the local stack, once on the S3 stack."""
+    return request.getfixturevalue("stack" if request.param == "local" else "s3_stack")
 
 
 @pytest.fixture

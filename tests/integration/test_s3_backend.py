@@ -8,9 +8,10 @@ scripts/stack does, on the same port and data directory.
 """
 import os
 import re
-import shlex
 import subprocess
 from pathlib import Path
+
+from storage_api import s3rver_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,26 +74,6 @@ def test_check_store_s3_fails_without_a_peer():
                           env=dict(env, CK_RUN_CASE="live"), timeout=120)
     assert proc.returncode != 0
     assert "S3_ENDPOINT is not set" in proc.stdout + proc.stderr
-
-
-def s3rver_commands(s3_stack):
-    """Shell commands that stop the stack's s3rver and start it again exactly
-    as scripts/stack does (same port, data directory, bucket, pid file)."""
-    d = Path(s3_stack.env["COFFER_STACK_DIR"])
-    pidfile = s3_stack.env["S3RVER_PIDFILE"]
-    host, port = s3_stack.env["S3_ENDPOINT"].rsplit(":", 1)
-    s3js = ROOT / ".deps" / "node_modules" / "s3rver" / "bin" / "s3rver.js"
-    q = shlex.quote
-    stop = (f"pid=$(cat {q(pidfile)}); kill -TERM -- -$pid 2>/dev/null || kill -TERM $pid; "
-            f"for i in $(seq 100); do kill -0 $pid 2>/dev/null || exit 0; sleep 0.1; done; exit 1")
-    start = (f"setsid node {q(str(s3js))} --directory {q(str(d / 's3'))} --address {host} "
-             f"--port {port} --configure-bucket {q(s3_stack.env['S3_BUCKET_NAME'])} "
-             f"</dev/null >>{q(str(d / 'log' / 's3rver.log'))} 2>&1 & "
-             f"echo $! > {q(pidfile)}; "
-             f"for i in $(seq 100); do "
-             f"curl -s -o /dev/null --max-time 1 http://{host}:{port}/ && exit 0; sleep 0.1; done; "
-             f"exit 1")
-    return stop, start
 
 
 def test_peer_outage_and_recovery(s3_stack):

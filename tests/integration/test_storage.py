@@ -1,116 +1,26 @@
 """The storage API end to end through nginx, PostgreSQL and the storage backend.
 
 Every assertion is something a user of the API sees: status, JSON body,
-usage figures, bytes stored, rows in the database.
+usage figures, bytes stored, rows in the database. The whole suite runs
+once per backend (the `api` fixture: the local stack, then the S3 stack);
+what the backend holds is read from the backend itself (storage_api.py).
 """
 import hashlib
 import json
-import os
 import re
-import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-
-DATA = ROOT / "tests" / "unit" / "data"
-MiB = 1024 * 1024
-
-SAMPLES = {
-    "pdf": ("sample.pdf", "application/pdf", ".pdf", "document"),
-    "png": ("sample.png", "image/png", ".png", "image"),
-    "docx": ("sample.docx",
-             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             ".docx", "document"),
-    "xlsx": ("sample.xlsx",
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             ".xlsx", "document"),
-}
-
-
-def sample(kind):
-    return (DATA / SAMPLES[kind][0]).read_bytes()
-
-
-def pdf_of_size(n):
-    """A byte string libmagic calls application/pdf, exactly n bytes long."""
-    head = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
-    tail = b"\n%%EOF\n"
-    return head + b"0" * (n - len(head) - len(tail)) + tail
-
-
-class Tenant:
-    """A customer with a token, talking to the API like a SaaS would."""
-
-    def __init__(self, stack, plan="starter", limit=None, role="member", user=None):
-        self.stack = stack
-        self.id = str(uuid.uuid4())
-        args = ["customer", "create", "--id", self.id, "--plan", plan]
-        if limit is not None:
-            args += ["--limit", str(limit)]
-        stack.ctl(*args)
-        self.user = user or f"user-{self.id[:8]}"
-        self.token = self.issue(role)
-        self.session = stack.new_session()
-
-    def issue(self, role, user=None):
-        out = self.stack.ctl("token", "issue", "--customer", self.id, "--user",
-                             user or self.user, "--role", role, "--ttl", "3600").stdout
-        return out.strip().splitlines()[-1]
-
-    def request(self, method, path, token=None, headers=None, **kw):
-        h = {"Authorization": f"Bearer {token or self.token}"}
-        h.update(headers or {})
-        kw.setdefault("timeout", 120)
-        return self.session.request(method, self.stack.url + path, headers=h, **kw)
-
-    def upload(self, data, filename="file.pdf", category="documents", subcategory="leases",
-               entity=None, metadata=None, content_type="application/pdf", extra=None):
-        fields = {"category": category}
-        if subcategory is not None:
-            fields["subcategory"] = subcategory
-        if entity is not None:
-            fields["entityId"] = entity
-        if metadata is not None:
-            fields["metadata"] = metadata if isinstance(metadata, str) else json.dumps(metadata)
-        fields.update(extra or {})
-        return self.request("POST", "/api/storage/upload", data=fields,
-                            files={"file": (filename, data, content_type)})
-
-    def quota(self):
-        r = self.request("GET", "/api/storage/quota")
-        assert r.status_code == 200, r.text
-        return r.json()["data"]
-
-    def stats(self):
-        r = self.request("GET", "/api/storage/stats")
-        assert r.status_code == 200, r.text
-        return r.json()["data"]
-
-    def db(self, sql):
-        return self.stack.psql(sql.replace(":customer", f"'{self.id}'"))
-
-    def stored_sum(self):
-        return int(self.db("SELECT coalesce(sum(size), 0) FROM files"
-                           " WHERE customer_id = :customer AND state = 'stored'"))
+from storage_api import (DATA, MiB, SAMPLES, Tenant, assert_object, object_exists,
+                         object_info, objects_of, pdf_of_size, sample)
 
 
 @pytest.fixture
-def tenant(stack):
-    return Tenant(stack)
-
-
-def object_path(stack, key):
-    return Path(stack.env["LOCAL_STORAGE_PATH"]) / key
-
-
-def objects_of(stack, customer):
-    root = Path(stack.env["LOCAL_STORAGE_PATH"]) / "customers" / customer
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+def tenant(api):
+    return Tenant(api)
 
 
 # ---- the seed's shapes, field by field ------------------------------------
@@ -126,7 +36,7 @@ def test_quota_shape_matches_seed(tenant):
     assert q["usedFormatted"] == "0 Bytes" and q["limitFormatted"] == "5 GB"
 
 
-def test_upload_shape_and_bytes_stored(tenant, stack):
+def test_upload_shape_and_bytes_stored(tenant, api):
     data = sample("pdf")
     r = tenant.upload(data, filename="lease.pdf", metadata={"tenant": "A-12"})
     assert r.status_code == 200, r.text
@@ -140,7 +50,8 @@ def test_upload_shape_and_bytes_stored(tenant, stack):
     assert re.fullmatch(rf"customers/{tenant.id}/documents/leases/[0-9a-f-]{{36}}\.pdf",
                         d["filePath"])
     assert d["mimeType"] == "application/pdf"
-    assert object_path(stack, d["filePath"]).read_bytes() == data
+    assert_object(api, d["filePath"], data, "application/pdf", customer=tenant.id,
+                  user=tenant.user)
     assert d["sha256"] == hashlib.sha256(data).hexdigest()
     row = tenant.db(f"SELECT state, size, sha256, original_name, metadata->>'tenant'"
                     f" FROM files WHERE customer_id = :customer AND id = '{d['fileId']}'")
@@ -177,7 +88,7 @@ def test_delete_shape_matches_seed(tenant):
     assert r.json() == {"success": True, "message": "File deleted successfully"}
 
 
-def test_recalculate_shape_and_admin_only(stack, tenant):
+def test_recalculate_shape_and_admin_only(api, tenant):
     assert tenant.upload(sample("pdf")).status_code == 200
     r = tenant.request("POST", "/api/storage/recalculate")
     assert r.status_code == 403
@@ -191,7 +102,7 @@ def test_recalculate_shape_and_admin_only(stack, tenant):
 # ---- types by content ----------------------------------------------------
 
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
-def test_office_and_image_types_stored_byte_identical(stack, tenant, kind):
+def test_office_and_image_types_stored_byte_identical(api, tenant, kind):
     name, mime, ext, ftype = SAMPLES[kind]
     data = sample(kind)
     r = tenant.upload(data, filename=f"x{ext}", content_type="application/octet-stream")
@@ -199,7 +110,7 @@ def test_office_and_image_types_stored_byte_identical(stack, tenant, kind):
     d = r.json()["data"]
     assert d["mimeType"] == mime and d["fileType"] == ftype
     assert d["filePath"].endswith(ext)
-    assert object_path(stack, d["filePath"]).read_bytes() == data
+    assert_object(api, d["filePath"], data, mime)
 
 
 @pytest.mark.parametrize("payload,detected", [
@@ -207,7 +118,7 @@ def test_office_and_image_types_stored_byte_identical(stack, tenant, kind):
     ((DATA / "sample.zip").read_bytes(), "application/zip"),
     (b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>\n", "text/html"),
 ])
-def test_disguised_files_refused_415(stack, tenant, payload, detected):
+def test_disguised_files_refused_415(api, tenant, payload, detected):
     r = tenant.upload(payload, filename="invoice.pdf", content_type="application/pdf")
     assert r.status_code == 415, r.text
     body = r.json()
@@ -216,7 +127,7 @@ def test_disguised_files_refused_415(stack, tenant, payload, detected):
     assert detected.rstrip("-") in body["error"]
     assert tenant.quota()["used"] == 0
     assert tenant.db("SELECT count(*) FROM files WHERE customer_id = :customer") == "0"
-    assert objects_of(stack, tenant.id) == []
+    assert objects_of(api, tenant.id) == []
 
 
 # ---- bad input: 400 with a code naming the field, nothing charged ---------
@@ -230,7 +141,7 @@ def raw_multipart(tenant, body, boundary="XyZ"):
     "missing_file", "two_files", "empty_file", "unknown_category", "dotdot", "pct_dotdot",
     "abs", "nul", "backslash", "bad_subcategory", "metadata_not_json", "metadata_array",
     "metadata_too_large", "not_multipart", "truncated"])
-def test_bad_input_400_nothing_charged(stack, tenant, case):
+def test_bad_input_400_nothing_charged(api, tenant, case):
     pdf = sample("pdf")
     if case == "missing_file":
         r = tenant.request("POST", "/api/storage/upload", data={"category": "documents"},
@@ -290,35 +201,35 @@ def test_bad_input_400_nothing_charged(stack, tenant, case):
         assert body["code"] == code, body
     assert tenant.quota()["used"] == 0
     assert tenant.db("SELECT count(*) FROM files WHERE customer_id = :customer") == "0"
-    assert objects_of(stack, tenant.id) == []
+    assert objects_of(api, tenant.id) == []
 
 
-def test_over_plan_max_file_size_413(stack):
-    stack.ctl("plan", "set", "tiny", "--limit", "100MiB", "--max-file-size", "64KiB")
-    t = Tenant(stack, plan="tiny")
+def test_over_plan_max_file_size_413(api):
+    api.ctl("plan", "set", "tiny", "--limit", "100MiB", "--max-file-size", "64KiB")
+    t = Tenant(api, plan="tiny")
     r = t.upload(pdf_of_size(65 * 1024))
     assert r.status_code == 413, r.text
     assert r.json()["code"] == "FILE_TOO_LARGE"
-    assert t.quota()["used"] == 0 and objects_of(stack, t.id) == []
+    assert t.quota()["used"] == 0 and objects_of(api, t.id) == []
     assert t.upload(pdf_of_size(60 * 1024)).status_code == 200
 
 
-def test_over_nginx_bound_is_json_413(stack, tenant):
-    status, body = stack.declare_body("PUT", "/api/storage/files?category=avatars", 300 * MiB,
+def test_over_nginx_bound_is_json_413(api, tenant):
+    status, body = api.declare_body("PUT", "/api/storage/files?category=avatars", 300 * MiB,
                                       {"Authorization": f"Bearer {tenant.token}"})
     assert status == 413 and body["code"] == "FILE_TOO_LARGE", body
 
 
 # ---- quota under real concurrency -------------------------------------------
 
-def test_100_concurrent_uploads_never_overrun(stack):
+def test_100_concurrent_uploads_never_overrun(api):
     size = 256 * 1024
-    t = Tenant(stack, limit=20 * size + size // 2)
+    t = Tenant(api, limit=20 * size + size // 2)
     data = pdf_of_size(size)
 
     def one(_):
-        s = stack.new_session()
-        return s.post(stack.url + "/api/storage/upload",
+        s = api.new_session()
+        return s.post(api.url + "/api/storage/upload",
                       headers={"Authorization": f"Bearer {t.token}"},
                       data={"category": "documents", "subcategory": "invoices"},
                       files={"file": ("i.pdf", data, "application/pdf")}, timeout=120)
@@ -333,13 +244,15 @@ def test_100_concurrent_uploads_never_overrun(stack):
     assert {"used", "limit", "needed"} <= set(refused)
     q = t.quota()
     assert q["used"] == 20 * size == t.stored_sum()
-    assert len(objects_of(stack, t.id)) == 20
+    stored = objects_of(api, t.id)
+    assert len(stored) == 20
+    assert sorted(r.json()["data"]["filePath"] for r in results if r.status_code == 200) == stored
     assert t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer") == "0"
 
 
 # ---- delete: idempotent, released once, under the file's own category --------
 
-def test_delete_twice_releases_once(stack, tenant):
+def test_delete_twice_releases_once(api, tenant):
     a = tenant.upload(sample("pdf"), category="documents", subcategory="contracts").json()["data"]
     b = tenant.upload(sample("png"), category="avatars", subcategory=None,
                       content_type="image/png").json()["data"]
@@ -348,7 +261,7 @@ def test_delete_twice_releases_once(stack, tenant):
     r2 = tenant.request("DELETE", "/api/storage/file", json={"filePath": a["filePath"]})
     assert (r1.status_code, r2.status_code) == (200, 404)
     assert r2.json()["code"] == "FILE_NOT_FOUND"
-    assert not object_path(stack, a["filePath"]).exists()
+    assert not object_exists(api, a["filePath"])
     after = tenant.stats()
     assert after["quota"]["used"] == before["quota"]["used"] - a["fileSize"] == b["fileSize"]
     rows = {(x["fileType"], x["category"]): x for x in after["breakdown"]}
@@ -360,6 +273,8 @@ def test_delete_twice_releases_once(stack, tenant):
     r3 = tenant.request("DELETE", f"/api/storage/files/{b['fileId']}")
     r4 = tenant.request("DELETE", f"/api/storage/files/{b['fileId']}")
     assert (r3.status_code, r4.status_code) == (200, 404)
+    assert not object_exists(api, b["filePath"])
+    assert objects_of(api, tenant.id) == []
     assert tenant.quota()["used"] == 0 == tenant.stored_sum()
     audit = tenant.db("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log"
                       " WHERE customer_id = :customer")
@@ -407,7 +322,7 @@ def test_get_one_file(tenant):
     assert tenant.request("GET", f"/api/storage/files/{uuid.uuid4()}").status_code == 404
 
 
-def test_raw_put_upload(stack, tenant):
+def test_raw_put_upload(api, tenant):
     data = sample("png")
     r = tenant.request("PUT", "/api/storage/files?category=properties&subcategory=photos"
                        "&entityId=p-9&name=front%20door.png", data=data,
@@ -416,7 +331,7 @@ def test_raw_put_upload(stack, tenant):
     d = r.json()["data"]
     assert d["mimeType"] == "image/png" and d["originalName"] == "front door.png"
     assert d["filePath"].startswith(f"customers/{tenant.id}/properties/p-9/photos/")
-    assert object_path(stack, d["filePath"]).read_bytes() == data
+    assert_object(api, d["filePath"], data, "image/png", customer=tenant.id)
     r = tenant.request("PUT", "/api/storage/files?category=properties&subcategory=photos"
                        "&entityId=..%2Fx", data=data)
     assert r.status_code == 400 and r.json()["code"] == "INVALID_ENTITY_ID"
@@ -435,8 +350,8 @@ def test_taxonomy(tenant):
 
 # ---- tenants stay apart ---------------------------------------------------
 
-def test_spoofed_identity_headers_ignored(stack, tenant):
-    other = Tenant(stack)
+def test_spoofed_identity_headers_ignored(api, tenant):
+    other = Tenant(api)
     r = tenant.upload(sample("pdf"), extra=None)
     assert r.status_code == 200
     r = tenant.request("GET", "/api/storage/quota",
@@ -445,15 +360,15 @@ def test_spoofed_identity_headers_ignored(stack, tenant):
     assert other.quota()["used"] == 0
 
 
-def test_other_customer_cannot_read_list_or_delete(stack, tenant):
-    other = Tenant(stack)
+def test_other_customer_cannot_read_list_or_delete(api, tenant):
+    other = Tenant(api)
     d = tenant.upload(sample("pdf")).json()["data"]
     assert other.request("GET", f"/api/storage/files/{d['fileId']}").status_code == 404
     assert other.request("DELETE", f"/api/storage/files/{d['fileId']}").status_code == 404
     r = other.request("DELETE", "/api/storage/file", json={"filePath": d["filePath"]})
     assert r.status_code == 404
     assert other.request("GET", "/api/storage/files").json()["data"]["files"] == []
-    assert object_path(stack, d["filePath"]).exists()
+    assert object_exists(api, d["filePath"])
     assert tenant.quota()["used"] == len(sample("pdf"))
 
 
@@ -466,22 +381,27 @@ def worker_hwm_kib(pid):
     raise AssertionError("no VmHWM")
 
 
-def test_200_MiB_upload_keeps_worker_rss_small(stack):
-    stack.ctl("plan", "set", "bigfiles", "--limit", "unlimited", "--max-file-size", "256MiB")
-    t = Tenant(stack, plan="bigfiles")
+def test_200_MiB_upload_keeps_worker_rss_small(api):
+    api.ctl("plan", "set", "bigfiles", "--limit", "unlimited", "--max-file-size", "256MiB")
+    t = Tenant(api, plan="bigfiles")
     data = pdf_of_size(200 * MiB)
+    md5 = hashlib.md5(data).hexdigest()
     for path, kw in [("/api/storage/upload", dict(files={"file": ("big.pdf", data, "application/pdf")},
                                                    data={"category": "documents", "subcategory": "leases"})),
                      ("/api/storage/files?category=documents&subcategory=leases", dict(data=data))]:
         # Fresh workers, so the high-water mark is this upload's alone.
-        gen = stack.status()["generation"]
-        stack.reload()
-        stack.wait_for(lambda: {p["generation"] for p in stack.status()["processes"]} == {gen + 1},
-                       what="fresh workers")
-        pids = stack.worker_pids()
+        gen = api.status()["generation"]
+        api.reload()
+        api.wait_for(lambda: {p["generation"] for p in api.status()["processes"]} == {gen + 1},
+                     what="fresh workers")
+        pids = api.worker_pids()
         r = t.request("POST" if "upload" in path else "PUT", path, **kw)
         assert r.status_code == 200, r.text[:300]
         worst = max(worker_hwm_kib(p) for p in pids if Path(f"/proc/{p}").exists())
-        print(f"\n{path}: worker peak RSS {worst / 1024:.1f} MiB for a 200 MiB upload")
+        print(f"\n{api.env['STORAGE_TYPE']} {path}: worker peak RSS {worst / 1024:.1f} MiB"
+              " for a 200 MiB upload")
         assert worst < 32 * 1024
-        assert object_path(stack, r.json()["data"]["filePath"]).stat().st_size == len(data)
+        info = object_info(api, r.json()["data"]["filePath"])
+        assert info["size"] == len(data)
+        if "etag" in info:
+            assert info["etag"] == md5 and info["content_type"] == "application/pdf", info

@@ -17,8 +17,12 @@ static const char *const env_names[] = {
 	"STORAGE_TYPE", "LOCAL_STORAGE_PATH", "AWS_REGION", "AWS_ACCESS_KEY_ID",
 	"AWS_SECRET_ACCESS_KEY", "S3_BUCKET_NAME", "DEFAULT_STORAGE_LIMIT",
 	"MAX_FILE_SIZE", "DATABASE_URL", "JWT_SECRET", "S3_ENDPOINT",
-	"COFFER_LOG_LEVEL", NULL,
+	"COFFER_LOG_LEVEL", "COFFER_LINK_SECRET", "COFFER_PUBLIC_URL", NULL,
 };
+
+/* The local backend (the default) needs a link secret: every case gets
+ * one from the environment unless it says otherwise. */
+#define TEST_LINK_SECRET	"0123456789abcdef0123456789abcdef-link"
 
 static void
 setup(void)
@@ -27,6 +31,7 @@ setup(void)
 
 	for (i = 0; env_names[i] != NULL; i++)
 		unsetenv(env_names[i]);
+	setenv("COFFER_LINK_SECRET", TEST_LINK_SECRET, 1);
 	strcpy(conf_path, "/tmp/check_conf.XXXXXX");
 	close(mkstemp(conf_path));
 }
@@ -189,6 +194,12 @@ static const struct {
 	{ "[auth]\njwt_algorithm = RS256\njwt_public_key_file = /etc/hostname\n", "holds no PEM public key" },
 	{ "[auth]\nclaim_user =\n", "claim_customer, claim_user and claim_role must not be empty" },
 	{ "[auth]\njwt_leeway = 2h\n", "[auth] jwt_leeway = \"2h\" is out of range" },
+	{ "[server]\npublic_url = files.example.com\n", "[server] public_url = \"files.example.com\" must be http(s)://host" },
+	{ "[server]\npublic_url = https://files.example.com/\n", "without a trailing slash" },
+	{ "[server]\npublic_url = https://user@files.example.com\n", "[server] public_url" },
+	{ "[server]\npublic_url = https://files.example.com/a?b\n", "[server] public_url" },
+	{ "[server]\npublic_url = https://files.example.com/a b\n", "[server] public_url" },
+	{ "[server]\npublic_url = ftp://files.example.com\n", "[server] public_url" },
 };
 
 START_TEST(test_invalid)
@@ -339,6 +350,93 @@ START_TEST(test_auth_public_key_types)
 }
 END_TEST
 
+/* Local links are signed with [storage] link_secret or link_secret_file. */
+START_TEST(test_link_secret)
+{
+	char path[] = "/tmp/check_conf_link.XXXXXX", text[256];
+	struct conf c;
+	FILE *fp;
+	int fd;
+
+	/* From the environment (setup()), overriding the file. */
+	ck_assert_int_eq(load("[storage]\nlink_secret = from-the-file-xxxxxxxxxxxxxxxxxxxxx\n", &c),
+	    ERR_OK);
+	ck_assert_str_eq(c.link_key, TEST_LINK_SECRET);
+	conf_free(&c);
+	ck_assert_ptr_null(c.link_key);
+	unsetenv("COFFER_LINK_SECRET");
+
+	/* Required for the local backend, named with the way to make one. */
+	ck_assert_int_eq(load("", &c), ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(errbuf,
+	    "[storage] link_secret (COFFER_LINK_SECRET) or link_secret_file is required when [storage] type = local"));
+	ck_assert_ptr_nonnull(strstr(errbuf, "openssl rand -hex 32"));
+	/* Not for S3, whose links the backend presigns. */
+	ck_assert_int_eq(load("[storage]\ntype = s3\n[s3]\nbucket = b\naccess_key_id = a\n"
+	    "secret_access_key = s\n", &c), ERR_OK);
+	ck_assert_ptr_null(c.link_key);
+	conf_free(&c);
+	/* Too short, and never echoed. */
+	ck_assert_int_eq(load("[storage]\nlink_secret = short-secret-31-bytes-xxxxxxxxx\n", &c),
+	    ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(errbuf, "[storage] link_secret (COFFER_LINK_SECRET) must be at least 32 bytes"));
+	ck_assert_ptr_null(strstr(errbuf, "short-secret"));
+
+	/* From a file: trailing whitespace (openssl rand -hex 32 > file) dropped. */
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fp = fdopen(fd, "w");
+	fputs("abcdefabcdefabcdefabcdefabcdef0123456789\n\n", fp);
+	fclose(fp);
+	snprintf(text, sizeof(text), "[storage]\nlink_secret_file = %s\n", path);
+	ck_assert_int_eq(load(text, &c), ERR_OK);
+	ck_assert_str_eq(c.link_key, "abcdefabcdefabcdefabcdefabcdef0123456789");
+	conf_free(&c);
+	/* Not both. */
+	snprintf(text, sizeof(text), "[storage]\nlink_secret_file = %s\n"
+	    "link_secret = 0123456789abcdef0123456789abcdef\n", path);
+	ck_assert_int_eq(load(text, &c), ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(errbuf, "both set"));
+	ck_assert_int_eq(load("[storage]\nlink_secret_file = /nonexistent/link.key\n", &c),
+	    ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(errbuf,
+	    "[storage] link_secret_file = \"/nonexistent/link.key\": cannot open"));
+	/* A file too short. */
+	fp = fopen(path, "w");
+	fputs("tiny\n", fp);
+	fclose(fp);
+	snprintf(text, sizeof(text), "[storage]\nlink_secret_file = %s\n", path);
+	ck_assert_int_eq(load(text, &c), ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(errbuf, "must hold at least 32 bytes"));
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_link_secret_hidden_and_public_url)
+{
+	struct conf c;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	ck_assert_int_eq(load("[server]\npublic_url = https://files.example.com:8443/coffer\n", &c),
+	    ERR_OK);
+	ck_assert_str_eq(c.public_url, "https://files.example.com:8443/coffer");
+	fp = open_memstream(&buf, &len);
+	conf_dump(&c, fp);
+	fclose(fp);
+	ck_assert_ptr_null(strstr(buf, TEST_LINK_SECRET));
+	ck_assert_ptr_nonnull(strstr(buf, "link_secret = (set, hidden)"));
+	free(buf);
+	conf_free(&c);
+	ck_assert_int_eq(load("[server]\npublic_url = http://[::1]:8080\n", &c), ERR_OK);
+	conf_free(&c);
+	ck_assert_int_eq(load("", &c), ERR_OK);
+	ck_assert_str_eq(c.public_url, "");
+	conf_free(&c);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -357,6 +455,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_secret_not_echoed);
 	tcase_add_test(tc, test_auth_defaults);
 	tcase_add_test(tc, test_auth_public_key_types);
+	tcase_add_test(tc, test_link_secret);
+	tcase_add_test(tc, test_link_secret_hidden_and_public_url);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -207,12 +207,21 @@ md5_hex_of_base64(const char *b64, char *hex)
 }
 
 static void
-presign(const char *key, int64_t expires, const char *cd, char *url, size_t len)
+presign2(const char *key, int64_t expires, const char *cd, const char *ct, char *url,
+    size_t len)
 {
+	struct store_presign o = { .content_type = ct, .content_disposition = cd };
 	const char *err = NULL;
 
 	ck_assert_ptr_nonnull(B->presign);
-	ck_assert_msg(B->presign(h, key, expires, cd, url, len, &err) == ERR_OK, "presign: %s", err);
+	ck_assert_msg(B->presign(h, key, expires, cd || ct ? &o : NULL, url, len, &err) == ERR_OK,
+	    "presign: %s", err);
+}
+
+static void
+presign(const char *key, int64_t expires, const char *cd, char *url, size_t len)
+{
+	presign2(key, expires, cd, NULL, url, len);
 }
 
 /* ---- tests ------------------------------------------------------------- */
@@ -346,11 +355,33 @@ START_TEST(test_presign_content_disposition)
 	http_get(url, r);
 	ck_assert_int_eq(r->status, 403);
 	/* Header injection is refused before signing. */
-	ck_assert_int_eq(B->presign(h, key, time(NULL) + 60, "attachment\r\nX-Evil: 1", url,
+	ck_assert_int_eq(B->presign(h, key, time(NULL) + 60,
+	    &(struct store_presign){ .content_disposition = "attachment\r\nX-Evil: 1" }, url,
+	    sizeof(url), &err), ERR_INTERNAL);
+	ck_assert_int_eq(B->presign(h, key, time(NULL) + 60,
+	    &(struct store_presign){ .content_type = "text/html\r\nX-Evil: 1" }, url,
 	    sizeof(url), &err), ERR_INTERNAL);
 	/* Too small a buffer is an error, never a truncated URL. */
 	ck_assert_int_eq(B->presign(h, key, time(NULL) + 60, NULL, url, 16, &err), ERR_INTERNAL);
-	ck_assert_int_eq(B->presign(h, key, time(NULL) + 60, cd, url, 16, &err), ERR_INTERNAL);
+	ck_assert_int_eq(B->presign(h, key, time(NULL) + 60,
+	    &(struct store_presign){ .content_disposition = cd }, url, 16, &err), ERR_INTERNAL);
+
+	/* Both overrides at once (signed in name order), and Content-Type alone. */
+	presign2(key, time(NULL) + 300, cd, "application/pdf", url, sizeof(url));
+	http_get(url, r);
+	ck_assert_msg(r->status == 200, "status %d: %s", r->status, r->body);
+	ck_assert_str_eq(http_header(r, "Content-Disposition"), cd);
+	ck_assert_str_eq(http_header(r, "Content-Type"), "application/pdf");
+	q = strstr(url, "response-content-type=application%2Fpdf");
+	ck_assert_ptr_nonnull(q);
+	memcpy(q + strlen("response-content-type="), "text%2Fhtm", 10);
+	http_get(url, r);
+	ck_assert_int_eq(r->status, 403);
+	presign2(key, time(NULL) + 300, NULL, "image/png", url, sizeof(url));
+	http_get(url, r);
+	ck_assert_msg(r->status == 200, "status %d: %s", r->status, r->body);
+	ck_assert_str_eq(http_header(r, "Content-Type"), "image/png");
+	ck_assert_ptr_null(http_header(r, "Content-Disposition"));
 	ck_assert_int_eq(B->del(h, key, &err), ERR_OK);
 	free(r);
 }

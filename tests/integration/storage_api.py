@@ -1,0 +1,220 @@
+"""Helpers for the suites that run against every storage backend.
+
+`Tenant` talks to the API like a SaaS would. The object helpers read what a
+stack's backend really holds, bypassing cofferd: the local backend's files
+under LOCAL_STORAGE_PATH, or the S3 peer's objects through requests signed
+here (AWS Signature V2, the stack's own credentials).
+"""
+import base64
+import email.utils
+import hashlib
+import hmac
+import json
+import shlex
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import requests
+
+from conftest import ROOT
+
+DATA = ROOT / "tests" / "unit" / "data"
+MiB = 1024 * 1024
+
+SAMPLES = {
+    "pdf": ("sample.pdf", "application/pdf", ".pdf", "document"),
+    "png": ("sample.png", "image/png", ".png", "image"),
+    "docx": ("sample.docx",
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             ".docx", "document"),
+    "xlsx": ("sample.xlsx",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             ".xlsx", "document"),
+}
+
+
+def sample(kind):
+    return (DATA / SAMPLES[kind][0]).read_bytes()
+
+
+def pdf_of_size(n):
+    """A byte string libmagic calls application/pdf, exactly n bytes long."""
+    head = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    tail = b"\n%%EOF\n"
+    return head + b"0" * (n - len(head) - len(tail)) + tail
+
+
+class Tenant:
+    """A customer with a token, talking to the API like a SaaS would."""
+
+    def __init__(self, stack, plan="starter", limit=None, role="member", user=None):
+        self.stack = stack
+        self.id = str(uuid.uuid4())
+        args = ["customer", "create", "--id", self.id, "--plan", plan]
+        if limit is not None:
+            args += ["--limit", str(limit)]
+        stack.ctl(*args)
+        self.user = user or f"user-{self.id[:8]}"
+        self.token = self.issue(role)
+        self.session = stack.new_session()
+
+    def issue(self, role, user=None):
+        out = self.stack.ctl("token", "issue", "--customer", self.id, "--user",
+                             user or self.user, "--role", role, "--ttl", "3600").stdout
+        return out.strip().splitlines()[-1]
+
+    def request(self, method, path, token=None, headers=None, **kw):
+        h = {"Authorization": f"Bearer {token or self.token}"}
+        h.update(headers or {})
+        kw.setdefault("timeout", 120)
+        return self.session.request(method, self.stack.url + path, headers=h, **kw)
+
+    def upload(self, data, filename="file.pdf", category="documents", subcategory="leases",
+               entity=None, metadata=None, content_type="application/pdf", extra=None):
+        fields = {"category": category}
+        if subcategory is not None:
+            fields["subcategory"] = subcategory
+        if entity is not None:
+            fields["entityId"] = entity
+        if metadata is not None:
+            fields["metadata"] = metadata if isinstance(metadata, str) else json.dumps(metadata)
+        fields.update(extra or {})
+        return self.request("POST", "/api/storage/upload", data=fields,
+                            files={"file": (filename, data, content_type)})
+
+    def link(self, file_id, query=""):
+        return self.request("GET", f"/api/storage/files/{file_id}/url{query}")
+
+    def quota(self):
+        r = self.request("GET", "/api/storage/quota")
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    def stats(self):
+        r = self.request("GET", "/api/storage/stats")
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    def db(self, sql):
+        return self.stack.psql(sql.replace(":customer", f"'{self.id}'"))
+
+    def stored_sum(self):
+        return int(self.db("SELECT coalesce(sum(size), 0) FROM files"
+                           " WHERE customer_id = :customer AND state = 'stored'"))
+
+
+# ---- what the backend holds ------------------------------------------------
+
+def is_s3(stack):
+    return stack.env["STORAGE_TYPE"] == "s3"
+
+
+def s3_request(stack, method, key=None, query=None):
+    """One request to the stack's S3 peer, signed with its credentials
+    (Signature V2 in the Authorization header, path style). key None means
+    the bucket itself (canonical resource "/bucket/", as AWS signs it)."""
+    bucket = stack.env["S3_BUCKET_NAME"]
+    path = f"/{bucket}/" + (urllib.parse.quote(key) if key is not None else "")
+    # The time in x-amz-date (AWS then signs an empty Date line and the
+    # header among the x-amz-* ones; s3rver reads it only from there).
+    date = email.utils.formatdate(usegmt=True)
+    to_sign = f"{method}\n\n\n\nx-amz-date:{date}\n{path}"
+    sig = base64.b64encode(hmac.new(stack.env["AWS_SECRET_ACCESS_KEY"].encode(),
+                                     to_sign.encode(), hashlib.sha1).digest()).decode()
+    return requests.request(method, f"http://{stack.env['S3_ENDPOINT']}{path}",
+                            params=query, timeout=60,
+                            headers={"x-amz-date": date,
+                                     "Authorization": f"AWS {stack.env['AWS_ACCESS_KEY_ID']}:{sig}"})
+
+
+def object_info(stack, key):
+    """None when the backend has no object under key; else a dict with
+    size and, on S3, the stored Content-Type, ETag and metadata."""
+    if not is_s3(stack):
+        p = Path(stack.env["LOCAL_STORAGE_PATH"]) / key
+        return {"size": p.stat().st_size} if p.is_file() else None
+    r = s3_request(stack, "HEAD", key)
+    if r.status_code == 404:
+        return None
+    assert r.status_code == 200, (r.status_code, r.headers)
+    return {"size": int(r.headers["Content-Length"]),
+            "content_type": r.headers.get("Content-Type"),
+            "etag": r.headers.get("ETag", "").strip('"'),
+            "customer": r.headers.get("x-amz-meta-customer-id"),
+            "uploaded_by": r.headers.get("x-amz-meta-uploaded-by")}
+
+
+def object_exists(stack, key):
+    return object_info(stack, key) is not None
+
+
+def read_object(stack, key):
+    """The bytes stored under key (the whole object)."""
+    if not is_s3(stack):
+        return (Path(stack.env["LOCAL_STORAGE_PATH"]) / key).read_bytes()
+    r = s3_request(stack, "GET", key)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    return r.content
+
+
+def objects_of(stack, customer):
+    """Every object key in the customer's namespace, sorted."""
+    prefix = f"customers/{customer}/"
+    if not is_s3(stack):
+        root = Path(stack.env["LOCAL_STORAGE_PATH"])
+        base = root / prefix
+        return sorted(str(p.relative_to(root)) for p in base.rglob("*")
+                      if p.is_file()) if base.exists() else []
+    keys, marker = [], None
+    while True:
+        q = {"prefix": prefix}
+        if marker:
+            q["marker"] = marker
+        r = s3_request(stack, "GET", None, q)
+        assert r.status_code == 200, r.text[:300]
+        root = ET.fromstring(r.content)
+        ns = {"s3": root.tag.split("}")[0].strip("{")} if root.tag.startswith("{") else {}
+        page = [e.text for e in root.iterfind("s3:Contents/s3:Key" if ns else "Contents/Key", ns)]
+        keys += page
+        truncated = root.findtext("s3:IsTruncated" if ns else "IsTruncated", "false", ns)
+        if truncated != "true" or not page:
+            return sorted(keys)
+        marker = page[-1]
+
+
+def assert_object(stack, key, data, mime, customer=None, user=None):
+    """The backend holds exactly data under key; on S3 also with the sniffed
+    Content-Type, the ETag of a single PUT (the MD5 of the bytes) and the
+    uploader's metadata."""
+    assert read_object(stack, key) == data
+    info = object_info(stack, key)
+    assert info["size"] == len(data)
+    if is_s3(stack):
+        assert info["content_type"] == mime, info
+        assert info["etag"] == hashlib.md5(data).hexdigest(), info
+        if customer is not None:
+            assert info["customer"] == customer, info
+        if user is not None:
+            assert info["uploaded_by"] == user, info
+
+
+def s3rver_commands(s3_stack):
+    """Shell commands that stop the stack's s3rver and start it again exactly
+    as scripts/stack does (same port, data directory, bucket, pid file)."""
+    d = Path(s3_stack.env["COFFER_STACK_DIR"])
+    pidfile = s3_stack.env["S3RVER_PIDFILE"]
+    host, port = s3_stack.env["S3_ENDPOINT"].rsplit(":", 1)
+    s3js = ROOT / ".deps" / "node_modules" / "s3rver" / "bin" / "s3rver.js"
+    q = shlex.quote
+    stop = (f"pid=$(cat {q(pidfile)}); kill -TERM -- -$pid 2>/dev/null || kill -TERM $pid; "
+            f"for i in $(seq 100); do kill -0 $pid 2>/dev/null || exit 0; sleep 0.1; done; exit 1")
+    start = (f"setsid node {q(str(s3js))} --directory {q(str(d / 's3'))} --address {host} "
+             f"--port {port} --configure-bucket {q(s3_stack.env['S3_BUCKET_NAME'])} "
+             f"</dev/null >>{q(str(d / 'log' / 's3rver.log'))} 2>&1 & "
+             f"echo $! > {q(pidfile)}; rm -f {q(pidfile + '.start')}; "
+             f"for i in $(seq 100); do "
+             f"curl -s -o /dev/null --max-time 1 http://{host}:{port}/ && exit 0; sleep 0.1; done; "
+             f"exit 1")
+    return stop, start

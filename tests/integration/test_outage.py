@@ -1,0 +1,118 @@
+"""Outages under a running cofferd: the S3 peer, then PostgreSQL, stop and come back.
+
+While a dependency is down, /readyz says 503 "not ready" and naming it, and
+an upload fails with 503 leaving nothing behind: quota used unchanged, no
+pending or stored row, nothing reserved. Once it is back, /readyz says 200
+and uploads work, without restarting cofferd.
+"""
+import glob
+import os
+import subprocess
+from pathlib import Path
+
+from storage_api import Tenant, assert_object, object_exists, objects_of, s3rver_commands, sample
+
+
+def wait_ready(stack, status, timeout=60):
+    """Poll /readyz until it answers status; returns that answer."""
+    def probe():
+        r = stack.get("/readyz", timeout=15)
+        # A list: a Response is falsy when its status is an error.
+        return [r] if r.status_code == status else None
+    return stack.wait_for(probe, timeout=timeout, interval=0.2, what=f"/readyz {status}")[0]
+
+
+def rows(t):
+    return t.db("SELECT state || ':' || count(*) FROM files WHERE customer_id = :customer"
+                " GROUP BY state ORDER BY state")
+
+
+def reserved(t):
+    return int(t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer"))
+
+
+def test_s3_outage_uploads_503_nothing_charged_then_recover(s3_stack):
+    stop, start = s3rver_commands(s3_stack)
+    t = Tenant(s3_stack)
+    first = t.upload(sample("pdf"))
+    assert first.status_code == 200, first.text
+    used, before = t.quota()["used"], rows(t)
+    assert before == "stored:1"
+    try:
+        subprocess.run(["bash", "-c", stop], check=True, timeout=60)
+        r = wait_ready(s3_stack, 503)
+        assert r.json() == {"status": "not ready",
+                            "checks": {"database": "ok", "storage": "unavailable"}}
+        attempts = [
+            t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
+                     content_type="image/png"),
+            t.request("PUT", "/api/storage/files?category=documents&subcategory=leases&name=x.pdf",
+                      data=sample("pdf")),
+        ]
+        for r in attempts:
+            assert r.status_code == 503, r.text
+            assert r.json()["code"] == "BACKEND_UNAVAILABLE" and r.json()["success"] is False
+            assert r.headers.get("Retry-After") == "5"
+        # Nothing charged, nothing pending, nothing reserved.
+        assert t.quota()["used"] == used == t.stored_sum()
+        assert rows(t) == before
+        assert reserved(t) == 0
+        # What was stored is still listed and counted.
+        assert [f["id"] for f in t.request("GET", "/api/storage/files").json()["data"]["files"]] \
+            == [first.json()["data"]["fileId"]]
+    finally:
+        if subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "2",
+                           f"http://{s3_stack.env['S3_ENDPOINT']}/"]).returncode != 0:
+            subprocess.run(["bash", "-c", start], check=True, timeout=60)
+    # Back: ready again and uploads work, with the same cofferd.
+    pid = s3_stack.master_pid()
+    r = wait_ready(s3_stack, 200)
+    assert r.json()["checks"] == {"database": "ok", "storage": "ok"}
+    again = t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
+                     content_type="image/png")
+    assert again.status_code == 200, again.text
+    d = again.json()["data"]
+    assert_object(s3_stack, d["filePath"], sample("png"), "image/png", customer=t.id)
+    assert object_exists(s3_stack, first.json()["data"]["filePath"])
+    assert len(objects_of(s3_stack, t.id)) == 2
+    assert t.quota()["used"] == used + len(sample("png")) == t.stored_sum()
+    assert reserved(t) == 0
+    assert s3_stack.master_pid() == pid
+
+
+def pg_ctl(stack, *args):
+    """pg_ctl on the stack's cluster, as the cluster's owner (scripts/stack
+    runs PostgreSQL as postgres when started as root)."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+                  key=lambda p: int(Path(p).parts[-3]))
+    pgctl = os.environ.get("PG_BINDIR", "") and os.path.join(os.environ["PG_BINDIR"], "pg_ctl")
+    pgctl = pgctl or bins[-1]
+    pgdata = stack.env["COFFER_PGDATA"]
+    cmd = [pgctl, "-D", pgdata, *args]
+    owner = Path(pgdata).owner()
+    if os.geteuid() == 0 and owner != "root":
+        cmd = ["runuser", "-u", owner, "--"] + cmd
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120, cwd="/")
+
+
+def test_readyz_follows_the_database(api):
+    t = Tenant(api)
+    log = str(Path(api.env["COFFER_LOG_DIR"]) / "postgres.log")
+    try:
+        pg_ctl(api, "-m", "fast", "-w", "-t", "60", "stop")
+        r = wait_ready(api, 503)
+        assert r.json() == {"status": "not ready",
+                            "checks": {"database": "unavailable", "storage": "ok"}}
+        # The API says so too (the credential check needs the database).
+        r = t.upload(sample("pdf"))
+        assert r.status_code == 503, r.text
+        assert r.json()["code"] in ("AUTH_UNAVAILABLE", "DATABASE_UNAVAILABLE")
+    finally:
+        pg_ctl(api, "-l", log, "-w", "-t", "60", "start")
+    r = wait_ready(api, 200)
+    assert r.json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok"}}
+    r = t.upload(sample("pdf"))
+    assert r.status_code == 200, r.text
+    assert_object(api, r.json()["data"]["filePath"], sample("pdf"), "application/pdf")
+    assert t.quota()["used"] == len(sample("pdf")) == t.stored_sum()
+
