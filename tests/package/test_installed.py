@@ -15,6 +15,7 @@ only its listen port and certificate changed. PostgreSQL comes from
 """
 import difflib
 import grp
+import json
 import os
 import pwd
 import re
@@ -311,3 +312,16 @@ def test_packaged_upload_through_the_packaged_site(packaged):
             (STORAGE / "customers").rmdir()
         except OSError:
             pass
+
+
+def test_reconcile_unit_command_as_www_data(packaged):
+    """coffer-reconcile.service's own ExecStart, as its User=: it reads the
+    packaged config through its group and walks the packaged storage root."""
+    unit = Path("/lib/systemd/system/coffer-reconcile.service").read_text()
+    assert re.search(r"(?m)^User=www-data$", unit)
+    success = {0} | {int(x) for x in re.findall(r"(?m)^SuccessExitStatus=(.*)$", unit)[0].split()}
+    cmd = re.search(r"(?m)^ExecStart=(.*)$", unit).group(1).split()
+    proc = run("runuser", "-u", "www-data", "--", *cmd, "--json", env=packaged["env"])
+    assert proc.returncode in success, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["backend"] == "local" and report["errors"] == [], report
