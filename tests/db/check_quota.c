@@ -647,7 +647,10 @@ run_children(int n, int (*fn)(PGconn *c, int i, void *arg), void *arg)
 			c = PQconnectdb(dburl);
 			if (PQstatus(c) != CONNECTION_OK)
 				_exit(3);
-			(void)read(fds[0], &ch, 1);	/* EOF: everybody go */
+			/* EOF: everybody go.  (Not (void): warn_unused_result
+			 * under _FORTIFY_SOURCE ignores the cast.) */
+			if (read(fds[0], &ch, 1) < 0)
+				_exit(3);
 			rc = fn(c, i, arg);
 			PQfinish(c);
 			_exit(rc);

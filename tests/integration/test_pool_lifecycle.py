@@ -20,7 +20,13 @@ def test_restart_storm_backs_off(stack, conf_restore):
     gen = stack.status()["generation"]
     stack.reload()
     stack.wait_for(lambda: stack.status()["generation"] == gen + 1, what="reload")
-    workers = stack.status()["totalProcesses"]
+
+    def drained():
+        st = stack.status()
+        return st if all(p["generation"] == gen + 1 for p in st["processes"]) else None
+    # The new generation alone: old workers still draining (slow under ASan
+    # and load) would make the target a number the pool never returns to.
+    workers = stack.wait_for(drained, what="the old generation to drain")["totalProcesses"]
     for _ in range(3):
         r = stack.get("/debug/crash")
         assert r.status_code == 503
