@@ -228,11 +228,9 @@ link_make(struct req *r, const struct link_file *f, int64_t expires_in, const ch
 		*expires_at = exp;
 		return ERR_OK;
 	}
-	if (r->conf->link_key == NULL) {
-		/* conf.c requires it for every backend without presign. */
-		log_errorx("link: no [storage] link_secret");
-		return req_fail(r, ERR_INTERNAL, NULL, "cannot make a link");
-	}
+	if (r->conf->link_key == NULL)
+		return req_fail(r, ERR_BACKEND, "LINKS_DISABLED",
+		    "Download links are not configured on this server");
 	if ((rc = link_origin(r, &origin)) != ERR_OK)
 		return rc;
 	link_sign(r->conf->link_key, f->customer_id, f->file_id, exp, sig);

@@ -272,6 +272,8 @@ master_reload(void)
 	master_conf = next;
 	log_threshold = (enum log_level)master_conf.log_level;
 	auth_log_config(&master_conf);
+	if (master_conf.storage_type == STORAGE_LOCAL && master_conf.link_key == NULL)
+		log_warnx("no [storage] link_secret or link_secret_file: download links are disabled");
 	master_storm_reset();
 
 	master_gen++;
@@ -509,6 +511,8 @@ master_run(struct conf *conf, const char *conf_path, int foreground)
 		if (master_spawn() == -1)
 			break;
 	auth_log_config(&master_conf);
+	if (master_conf.storage_type == STORAGE_LOCAL && master_conf.link_key == NULL)
+		log_warnx("no [storage] link_secret or link_secret_file: download links are disabled");
 	log_info("started %lld workers on %s", (long long)master_conf.workers,
 	    master_listener.from_systemd ? "the systemd socket" : master_conf.listen);
 	sd_notifyf(0, "READY=1\nMAINPID=%ld\nSTATUS=generation 1, %lld workers",
