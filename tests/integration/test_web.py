@@ -1,9 +1,13 @@
-"""What nginx serves outside the API: its own JSON errors and the dashboard (web/)."""
+"""What nginx serves outside the API: its own JSON errors and the dashboard
+(web/), the latter also in headless Chromium (tests/web/dashboard.test.mjs)."""
+import json
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, output_dir
 
 
 @pytest.mark.parametrize("path", ["/x.html", "/x.js", "/a/b.css", "/api/x.html", "/api/x.svg"])
@@ -46,3 +50,61 @@ def test_dashboard_modules_unit(tmp_path):
     proc = subprocess.run(["node", "--test", str(ROOT / "tests" / "web" / "unit.test.mjs")],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _web_fixtures(stack):
+    from test_storage import Tenant, pdf_of_size, sample
+    pdf = sample("pdf")
+    fx = {}
+    main = Tenant(stack, role="admin", user="web-main")
+    fx["main"] = main
+    # 85 % of a 100 KiB limit, on a plan whose files are at most 64 KiB.
+    stack.ctl("plan", "set", "webtiny", "--limit", "100MiB", "--max-file-size", "64KiB")
+    near = Tenant(stack, plan="webtiny", limit=100 * 1024, user="web-near")
+    assert near.upload(pdf_of_size(45 * 1024)).status_code == 200
+    assert near.upload(pdf_of_size(40 * 1024)).status_code == 200
+    fx["near"] = near
+    full = Tenant(stack, limit=len(pdf), user="web-full")
+    assert full.upload(pdf).status_code == 200
+    fx["full"] = full
+    unlimited = Tenant(stack, plan="enterprise", user="web-unlimited")
+    assert unlimited.upload(pdf).status_code == 200
+    fx["unlimited"] = unlimited
+    paged = Tenant(stack, user="web-paged")
+    for i in range(8):
+        assert paged.upload(pdf, filename=f"invoice-{i:02d}.pdf", subcategory="invoices").status_code == 200
+    for i in range(2):
+        assert paged.upload(sample("png"), filename=f"front-{i}.png", category="properties",
+                            subcategory="photos", entity="house-1",
+                            content_type="image/png").status_code == 200
+        assert paged.upload(pdf, filename=f"inspection-{i}.pdf", category="properties",
+                            subcategory="photos", entity="house-1").status_code == 200
+    fx["paged"] = paged
+    suspended = Tenant(stack, user="web-suspended")
+    stack.ctl("customer", "suspend", suspended.id)
+    fx["suspended"] = suspended
+    out = {k: {"id": t.id, "token": t.token} for k, t in fx.items()}
+    out["platform"] = {"token": stack.ctl("token", "issue", "--user", "web-ops", "--role", "platform",
+                                          "--ttl", "3600").stdout.strip().splitlines()[-1]}
+    # A well-formed token with a wrong signature.
+    sig = main.token.rsplit(".", 1)[1]
+    out["bad"] = {"token": main.token[:-len(sig)] + ("A" if sig[0] != "A" else "B") + sig[1:]}
+    return out
+
+
+def test_dashboard_in_chromium(stack):
+    """tests/web/dashboard.test.mjs: the page in headless Chromium against this stack."""
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"
+    assert (ROOT / ".deps" / "node_modules" / "playwright-core").is_dir(), \
+        "playwright-core missing from .deps/: run scripts/install-deps"
+    out = output_dir()
+    env = dict(os.environ, COFFER_URL=stack.url, COFFER_TEST_OUT=str(out), CHROMIUM=chromium,
+               COFFER_WEB_FIXTURES=json.dumps(_web_fixtures(stack)))
+    proc = subprocess.run(["node", "--test", "--test-reporter=spec",
+                           str(ROOT / "tests" / "web" / "dashboard.test.mjs")],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
+    (out / "web").mkdir(exist_ok=True)
+    (out / "web" / "dashboard.test.log").write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    assert "# fail 0" in proc.stdout or "ℹ fail 0" in proc.stdout, proc.stdout[-5000:]
