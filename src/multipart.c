@@ -10,6 +10,7 @@
 
 #include "multipart.h"
 #include "pool.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #define MP_BOUNDARY_MAX	70		/* RFC 2046 section 5.1.1 */
@@ -257,58 +258,6 @@ skip_ows(const unsigned char *s, const unsigned char *e)
 }
 
 /*
- * Well-formed UTF-8 without C0 controls or DEL: what may reach a database
- * text column and a log line.  Rejects overlongs, surrogates, > U+10FFFF.
- */
-static bool
-utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k, len;
-	uint32_t cp, min;
-
-	while (i < n) {
-		cp = s[i];
-		if (cp < 0x80) {
-			if (cp < 0x20 || cp == 0x7f)
-				return false;
-			i++;
-			continue;
-		}
-		if ((cp & 0xe0) == 0xc0) {
-			len = 2; cp &= 0x1f; min = 0x80;
-		} else if ((cp & 0xf0) == 0xe0) {
-			len = 3; cp &= 0x0f; min = 0x800;
-		} else if ((cp & 0xf8) == 0xf0) {
-			len = 4; cp &= 0x07; min = 0x10000;
-		} else
-			return false;
-		if (n - i < len)
-			return false;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
  * RFC 5987 ext-value "charset'lang'pct-encoded" into a UTF-8 pool string.
  * UTF-8 and ISO-8859-1 (converted) are understood; *res is NULL for any
  * other charset, which RFC 6266 says to ignore in favour of filename=.
@@ -335,7 +284,7 @@ decode_ext_value(struct mp_parser *p, const char *v, size_t n, const char **res)
 	for (v = q2 + 1; v < e; v++) {
 		c = (unsigned char)*v;
 		if (c == '%') {
-			if (e - v < 3 || (hi = hexval(v[1])) < 0 || (lo = hexval(v[2])) < 0)
+			if (e - v < 3 || (hi = text_hexval(v[1])) < 0 || (lo = text_hexval(v[2])) < 0)
 				return mp_fail(p, MP_ERR_SYNTAX, "bad percent-encoding in filename*");
 			c = hi << 4 | lo;
 			v += 2;
@@ -348,7 +297,7 @@ decode_ext_value(struct mp_parser *p, const char *v, size_t n, const char **res)
 			*o++ = (unsigned char)c;
 	}
 	*o = '\0';
-	if (!utf8_ok(d, (size_t)(o - d)))
+	if (!text_utf8_ok(d, (size_t)(o - d)))
 		return mp_fail(p, MP_ERR_FILENAME, "filename* is not valid UTF-8 text");
 	*res = (const char *)d;
 	return MP_OK;
@@ -449,7 +398,7 @@ parse_disposition(struct mp_parser *p, const unsigned char *s, const unsigned ch
 			if (seen_fn)
 				return mp_fail(p, MP_ERR_SYNTAX, "two filename parameters");
 			seen_fn = true;
-			if (!utf8_ok((const unsigned char *)val, vlen))
+			if (!text_utf8_ok((const unsigned char *)val, vlen))
 				return mp_fail(p, MP_ERR_FILENAME, "filename is not valid UTF-8 text");
 			p->filename = val;
 		} else if (plen == 9 && strncasecmp((const char *)s, "filename*", 9) == 0) {

@@ -7,20 +7,10 @@
 
 #include "pool.h"
 #include "query.h"
+#include "text.h"
 
-static int
-query_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode [s, s+n) into the pool; NULL on a bad escape or a NUL. */
+/* Decode [s, s+n) into the pool; NULL on a bad escape, a NUL, a control
+ * character or bytes that are not UTF-8. */
 static char *
 query_decode(struct pool *p, const char *s, size_t n)
 {
@@ -32,8 +22,8 @@ query_decode(struct pool *p, const char *s, size_t n)
 		if (s[i] == '+') {
 			*o++ = ' ';
 		} else if (s[i] == '%') {
-			if (i + 2 >= n || (hi = query_hex((unsigned char)s[i + 1])) < 0 ||
-			    (lo = query_hex((unsigned char)s[i + 2])) < 0)
+			if (i + 2 >= n || (hi = text_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = text_hexval((unsigned char)s[i + 2])) < 0)
 				return NULL;
 			if (hi == 0 && lo == 0)
 				return NULL;
@@ -44,6 +34,9 @@ query_decode(struct pool *p, const char *s, size_t n)
 		}
 	}
 	*o = '\0';
+	/* Values reach headers, the database and logs: text only. */
+	if (!text_utf8_ok((const unsigned char *)out, (size_t)(o - out)))
+		return NULL;
 	return out;
 }
 
@@ -67,7 +60,7 @@ query_get(struct req *r, const char *name, const char **out)
 			    pool_strdup(r->pool, "");
 			if (val == NULL)
 				return req_fail(r, ERR_BADREQ, "INVALID_QUERY",
-				    "Query parameter %s is not properly encoded", name);
+				    "Query parameter %s is not properly encoded UTF-8 text", name);
 			*out = val;
 		}
 		q = amp ? amp + 1 : NULL;

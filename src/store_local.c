@@ -98,6 +98,25 @@ store_local_fsync_parent(struct store_local *s, const char *key)
 	return rc;
 }
 
+/* write(2) until done: a short write is retried, so a full disk ends in
+ * -1 with errno ENOSPC rather than in a silent truncation. */
+static int
+store_local_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* Copy [offset, offset+length) of in to out in the kernel where it can. */
 static int
 store_local_copy(int in, off_t offset, off_t length, int out)
@@ -128,7 +147,7 @@ store_local_copy(int in, off_t offset, off_t length, int out)
 					errno = EIO;
 				return -1;
 			}
-			if (write(out, buf, (size_t)n) != n)
+			if (store_local_write_all(out, buf, (size_t)n) == -1)
 				return -1;
 			off_in += n;
 			length -= n;

@@ -187,12 +187,19 @@ store_s3_perform(struct store_s3_call *c, const struct store_s3_req *r)
 		.propertiesCallback = store_s3_on_props,
 		.completeCallback = store_s3_on_done,
 	};
+	/* Spelled out again, not `= rh`: C wants constants here (clang insists). */
 	static const S3PutObjectHandler ph = {
-		.responseHandler = rh,
+		.responseHandler = {
+			.propertiesCallback = store_s3_on_props,
+			.completeCallback = store_s3_on_done,
+		},
 		.putObjectDataCallback = store_s3_on_put_data,
 	};
 	static const S3ListBucketHandler lh = {
-		.responseHandler = rh,
+		.responseHandler = {
+			.propertiesCallback = store_s3_on_props,
+			.completeCallback = store_s3_on_done,
+		},
 		.listBucketCallback = store_s3_on_list,
 	};
 	struct store_s3 *s = c->s;

@@ -1,7 +1,9 @@
 /* upload.c - the upload pipeline: checks, MIME by content, quota, atomic write. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uuid/uuid.h>
 
 #include "app.h"
@@ -9,6 +11,7 @@
 #include "db.h"
 #include "digest.h"
 #include "log.h"
+#include "metadata.h"
 #include "mime.h"
 #include "pool.h"
 #include "quota.h"
@@ -16,9 +19,6 @@
 #include "storekey.h"
 #include "upload.h"
 
-/* Metadata is a small JSON object the SaaS attaches; it is stored, not
- * interpreted. */
-#define UPLOAD_METADATA_MAX	(16 * 1024)
 #define UPLOAD_NAME_MAX		255
 
 static const char *
@@ -26,6 +26,34 @@ upload_nonempty(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
+
+#ifdef COFFER_TEST_HOOKS
+/*
+ * Test builds only: "X-Coffer-Test-Pause: STAGE:MS" holds the worker at a
+ * stage (after-reserve, after-put) so a test can kill it there.
+ */
+static void
+upload_test_pause(struct req *r, const char *stage)
+{
+	const char *v = req_param(r, "HTTP_X_COFFER_TEST_PAUSE");
+	size_t n = strlen(stage);
+	struct timespec ts;
+	long ms;
+
+	if (v == NULL || strncmp(v, stage, n) != 0 || v[n] != ':')
+		return;
+	ms = strtol(v + n + 1, NULL, 10);
+	if (ms <= 0 || ms > 60000)
+		return;
+	log_info("test hook: pausing %ld ms %s", ms, stage);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+#else
+#define upload_test_pause(r, stage) ((void)0)
+#endif
 
 /* A display name: the client's, cut to a sane length, or a neutral one. */
 static const char *
@@ -45,41 +73,25 @@ upload_name(struct req *r, const char *name)
 	return pool_strndup(r->pool, name, n);
 }
 
+static void
+upload_free(void *p)
+{
+	free(p);
+}
+
 static enum err
 upload_check_metadata(struct req *r, const struct upload_src *src, const char **json)
 {
-	struct json_tokener *tok;
-	struct json_object *o;
-	enum json_tokener_error jerr;
+	const char *code, *errstr;
+	char *norm;
 
 	*json = NULL;
 	if (src->metadata == NULL || src->metadata_len == 0)
 		return ERR_OK;
-	if (src->metadata_len > UPLOAD_METADATA_MAX)
-		return req_fail(r, ERR_BADREQ, "METADATA_TOO_LARGE",
-		    "metadata is larger than %d bytes", UPLOAD_METADATA_MAX);
-	if (memchr(src->metadata, '\0', src->metadata_len) != NULL)
-		return req_fail(r, ERR_BADREQ, "INVALID_METADATA", "metadata must be a JSON object");
-	tok = json_tokener_new();
-	o = json_tokener_parse_ex(tok, src->metadata, (int)src->metadata_len);
-	jerr = json_tokener_get_error(tok);
-	/* Trailing garbage after the object is as invalid as no object. */
-	if (o != NULL && jerr == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) != src->metadata_len) {
-		const char *rest = src->metadata + json_tokener_get_parse_end(tok);
-		size_t i, left = src->metadata_len - json_tokener_get_parse_end(tok);
-
-		for (i = 0; i < left; i++)
-			if (rest[i] != ' ' && rest[i] != '\n' && rest[i] != '\r' && rest[i] != '\t')
-				jerr = json_tokener_error_parse_unexpected;
-	}
-	json_tokener_free(tok);
-	if (o == NULL || jerr != json_tokener_success || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return req_fail(r, ERR_BADREQ, "INVALID_METADATA", "metadata must be a JSON object");
-	}
-	*json = pool_strdup(r->pool, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
+	if (metadata_normalize(src->metadata, src->metadata_len, &norm, &code, &errstr) != ERR_OK)
+		return req_fail(r, ERR_BADREQ, code, "%s", errstr);
+	pool_cleanup_add(r->pool, upload_free, norm);
+	*json = norm;
 	return ERR_OK;
 }
 
@@ -200,6 +212,8 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		    "The database is unavailable; try again");
 	}
 
+	upload_test_pause(r, "after-reserve");
+
 	/* 5. The object, atomically; a failure gives the reservation back. */
 	memset(&put, 0, sizeof(put));
 	put.fd = src->fd;
@@ -222,6 +236,8 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		    rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
 		    "The storage backend is unavailable; try again");
 	}
+
+	upload_test_pause(r, "after-put");
 
 	/* 6. Commit: stored, counted, audited, in one statement. */
 	if ((rc = quota_commit(pg, id->customer, file_id, id->user, &errstr)) != ERR_OK) {

@@ -420,6 +420,10 @@ def test_raw_put_upload(stack, tenant):
     r = tenant.request("PUT", "/api/storage/files?category=properties&subcategory=photos"
                        "&entityId=..%2Fx", data=data)
     assert r.status_code == 400 and r.json()["code"] == "INVALID_ENTITY_ID"
+    # A name that is not UTF-8 text never reaches the database or the logs.
+    for bad in ("%FF%FE.png", "a%0Ab.png", "a%00.png"):
+        r = tenant.request("PUT", f"/api/storage/files?category=avatars&name={bad}", data=data)
+        assert r.status_code == 400 and r.json()["code"] == "INVALID_QUERY", (bad, r.text)
 
 
 def test_taxonomy(tenant):

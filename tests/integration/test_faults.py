@@ -1,0 +1,139 @@
+"""Faults on the way of an upload: a full storage root, a full nginx body
+directory, PostgreSQL restarted under load. Each ends with nothing charged
+and nothing half-written."""
+import os
+import subprocess
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from test_storage import Tenant, objects_of, pdf_of_size
+
+MiB = 1024 * 1024
+
+
+def need_root():
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("fault tests mount small filesystems and need root in CI")
+        pytest.skip("mounting a small filesystem needs root")
+
+
+@contextmanager
+def small_tmpfs(path, size, owner_of):
+    """Mount a size-limited tmpfs at path, every directory owned like
+    owner_of (the daemons' user), as it would be in real life."""
+    need_root()
+    st = owner_of.stat()
+    missing = [p for p in [path, *path.parents] if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    for p in missing:
+        os.chown(p, st.st_uid, st.st_gid)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
+                   check=True)
+    os.chown(path, st.st_uid, st.st_gid)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+def fresh_workers(stack):
+    """Workers open the storage root once: a reload makes them see a mount."""
+    gen = stack.status()["generation"]
+    stack.reload()
+    stack.wait_for(lambda: {p["generation"] for p in stack.status()["processes"]} == {gen + 1},
+                   what="fresh workers")
+
+
+def assert_nothing_charged(t):
+    assert t.quota()["used"] == 0
+    assert t.db("SELECT count(*) FROM files WHERE customer_id = :customer") == "0"
+    assert t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer") == "0"
+
+
+def test_storage_root_full(stack):
+    if stack.env.get("STORAGE_TYPE", "local") != "local":
+        pytest.skip("local backend only")
+    t = Tenant(stack)
+    root = Path(stack.env["LOCAL_STORAGE_PATH"]) / "customers" / t.id
+    with small_tmpfs(root, "1m", Path(stack.env["LOCAL_STORAGE_PATH"])):
+        fresh_workers(stack)
+        r = t.upload(pdf_of_size(2 * MiB))
+        assert r.status_code == 503, r.text
+        assert r.json()["code"] == "BACKEND_UNAVAILABLE"
+        assert_nothing_charged(t)
+        # No partial object: the nameless temp file died with its descriptor.
+        assert [p for p in root.rglob("*") if p.is_file()] == []
+        assert os.statvfs(root).f_bfree == os.statvfs(root).f_blocks
+        # Something that fits still works on the same filesystem.
+        r = t.upload(pdf_of_size(64 * 1024))
+        assert r.status_code == 200, r.text
+    fresh_workers(stack)
+
+
+def test_nginx_body_directory_full(stack):
+    t = Tenant(stack)
+    body = Path(stack.env["NGINX_CONF"]).parent / "tmp" / "body"
+    with small_tmpfs(body, "1m", body):
+        r = t.upload(pdf_of_size(3 * MiB))
+        assert r.status_code in (500, 503), r.text
+        assert r.json()["success"] is False
+        assert_nothing_charged(t)
+        assert [p for p in body.rglob("*") if p.is_file()] == []
+    assert t.upload(pdf_of_size(64 * 1024)).status_code == 200
+
+
+def test_postgres_restart_under_load(stack):
+    t = Tenant(stack)
+    data = pdf_of_size(16 * 1024)
+    pgdata = stack.env["COFFER_PGDATA"]
+    pgctl = next(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    results = []
+    stop = threading.Event()
+
+    def load():
+        s = stack.new_session()
+        while not stop.is_set():
+            r = s.post(stack.url + "/api/storage/upload",
+                       headers={"Authorization": f"Bearer {t.token}"},
+                       data={"category": "documents", "subcategory": "receipts"},
+                       files={"file": ("r.pdf", data, "application/pdf")}, timeout=60)
+            results.append((time.monotonic(), r.status_code, r.json().get("code")))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for th in threads:
+        th.start()
+    time.sleep(1.0)
+    subprocess.run(as_pg + [str(pgctl), "-D", pgdata, "-m", "fast", "-w", "stop"],
+                   check=True, capture_output=True)
+    down_at = time.monotonic()
+    time.sleep(2.0)
+    assert stack.get("/readyz").status_code == 503
+    subprocess.run(as_pg + [str(pgctl), "-D", pgdata, "-w", "-l",
+                            str(Path(stack.env["COFFER_LOG_DIR"]) / "postgres.log"), "start"],
+                   check=True, capture_output=True)
+    up_at = time.monotonic()
+    stack.wait_for(lambda: stack.get("/readyz").status_code == 200, timeout=30,
+                   what="ready again without restarting cofferd")
+    time.sleep(1.0)
+    stop.set()
+    for th in threads:
+        th.join()
+    codes = {c for _, c, _ in results}
+    assert codes <= {200, 503}, results
+    # Answers completed well inside the outage (pg_ctl start returns a little
+    # after PostgreSQL already accepts connections).
+    during = [(c, code) for ts, c, code in results if down_at + 0.5 < ts < up_at - 0.5]
+    assert during and all(c == 503 for c, _ in during), [d for d in during if d[0] != 503]
+    after = [c for ts, c, _ in results if ts > up_at + 1.0]
+    assert after and all(c == 200 for c in after), after
+    # Every 200 is a stored file, every failure charged nothing (pending rows
+    # left by a connection cut mid-commit are the reconciler's, not used).
+    ok = sum(1 for _, c, _ in results if c == 200)
+    assert t.quota()["used"] == t.stored_sum() == ok * len(data)
+    assert len(objects_of(stack, t.id)) >= ok

@@ -1,0 +1,107 @@
+"""Two cofferd pools behind one nginx upstream, sharing one PostgreSQL and one
+storage root: the quota holds across them, and losing one pool loses no data."""
+import os
+import signal
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from test_storage import Tenant, objects_of, pdf_of_size
+
+
+def nginx_reload(stack):
+    prefix = str(Path(stack.env["NGINX_CONF"]).parent) + "/"
+    subprocess.run(["nginx", "-p", prefix, "-c", stack.env["NGINX_CONF"], "-s", "reload"],
+                   check=True, capture_output=True, timeout=30)
+    time.sleep(1.0)   # old nginx workers finish, new ones take the new upstream
+
+
+@pytest.fixture
+def two_pools(stack, second_pool):
+    conf, sock, status = second_pool()
+    proc = stack.start_cofferd(conf=conf)
+    stack.wait_for(lambda: sock.exists(), what="second pool socket")
+    upstream = Path(stack.env["NGINX_CONF"]).parent / "coffer-upstream.d" / "pool2.conf"
+    upstream.write_text(f"server unix:{sock};\n")
+    nginx_reload(stack)
+    try:
+        yield proc, conf
+    finally:
+        upstream.unlink()
+        nginx_reload(stack)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
+def accepted(stack, conf=None):
+    return stack.status(conf)["acceptedConn"]
+
+
+def test_quota_holds_across_two_pools(stack, two_pools):
+    proc, conf2 = two_pools
+    size = 64 * 1024
+    t = Tenant(stack, limit=20 * size + size // 2)
+    data = pdf_of_size(size)
+    a1, a2 = accepted(stack), accepted(stack, conf2)
+
+    def one(_):
+        s = stack.new_session()
+        return s.post(stack.url + "/api/storage/upload",
+                      headers={"Authorization": f"Bearer {t.token}"},
+                      data={"category": "documents", "subcategory": "receipts"},
+                      files={"file": ("r.pdf", data, "application/pdf")}, timeout=120).status_code
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        codes = list(pool.map(one, range(200)))
+    assert codes.count(200) == 20 and codes.count(507) == 180, sorted(set(codes))
+    # Both pools took their share (each request is also an /auth subrequest).
+    assert accepted(stack) - a1 > 50 and accepted(stack, conf2) - a2 > 50
+    assert t.quota()["used"] == 20 * size == t.stored_sum()
+    assert len(objects_of(stack, t.id)) == 20
+    assert t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer") == "0"
+
+
+def test_losing_a_pool_keeps_reads_and_charges_nothing(stack, two_pools):
+    proc, conf2 = two_pools
+    t = Tenant(stack)
+    base = pdf_of_size(32 * 1024)
+    assert t.upload(base).status_code == 200
+
+    def slow_upload(_):
+        s = stack.new_session()
+        return s.post(stack.url + "/api/storage/upload",
+                      headers={"Authorization": f"Bearer {t.token}",
+                               "X-Coffer-Test-Pause": "after-reserve:2500"},
+                      data={"category": "documents", "subcategory": "receipts"},
+                      files={"file": ("r.pdf", base, "application/pdf")}, timeout=120)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(slow_upload, i) for i in range(6)]
+        time.sleep(1.0)   # every upload is now reserved and paused
+        os.killpg(proc.pid, signal.SIGKILL)
+        results = [f.result() for f in futures]
+    codes = [r.status_code for r in results]
+    assert set(codes) <= {200, 503}, codes
+    assert 503 in codes and 200 in codes, codes    # both pools had some
+    for r in results:
+        if r.status_code == 503:
+            assert r.json()["success"] is False
+    # Reads carry on through the surviving pool.
+    for _ in range(30):
+        assert t.request("GET", "/api/storage/quota").status_code == 200
+    # Nothing was charged for the uploads that died with their pool: used
+    # counts exactly the stored files; their reservations wait for the
+    # reconciler (pending rows), never for a client.
+    stored = codes.count(200) + 1
+    assert t.quota()["used"] == stored * len(base) == t.stored_sum()
+    # (A request still queued on the dead pool's socket never reserved.)
+    pending = int(t.db("SELECT count(*) FROM files WHERE customer_id = :customer"
+                       " AND state = 'pending'"))
+    assert 1 <= pending <= codes.count(503)
+    assert t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer") == \
+        str(pending * len(base))
+    assert len(objects_of(stack, t.id)) == stored
