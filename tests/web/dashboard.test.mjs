@@ -583,7 +583,13 @@ test("keyboard only: Tab reaches the upload control, which opens the file choose
   const outline = await page.$eval(".file-button", (l) => getComputedStyle(l).outlineStyle);
   assert.equal(outline, "solid");
   await shot(page, "desktop-keyboard-focus");
-  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "file-input");
+  // Listening before the key is pressed (and one round trip for the
+  // browser to take that in); Space on a file input opens the chooser.
+  const chosen = page.waitForEvent("filechooser", { timeout: 10000 });
+  await page.evaluate(() => 0);
+  await page.keyboard.press("Space");
+  const chooser = await chosen;
   assert.equal(chooser.isMultiple(), true);
   await chooser.setFiles(SAMPLE_PDF);
   await page.locator(".upload-item", { hasText: "sample.pdf" }).locator("text=Uploaded").waitFor();
