@@ -33,10 +33,9 @@ function errorFrom(status, body) {
 export class Api {
   // token: the bearer credential (never stored here beyond this object);
   // customer: optional customer id for platform tokens (Coffer-Customer).
-  constructor(token, { customer = null, base = "" } = {}) {
+  constructor(token, { customer = null } = {}) {
     this.token = token;
     this.customer = customer;
-    this.base = base;
   }
 
   headers(extra = {}) {
@@ -53,7 +52,7 @@ export class Api {
     }
     let res;
     try {
-      res = await fetch(this.base + path, init);
+      res = await fetch(path, init);
     } catch {
       throw new ApiError({ network: true });
     }
@@ -99,7 +98,7 @@ export class Api {
         if (v !== undefined && v !== null && v !== "") form.append(k, v);
       }
       form.append("file", file, file.name);
-      xhr.open("POST", `${this.base}/api/storage/upload`);
+      xhr.open("POST", "/api/storage/upload");
       xhr.withCredentials = false;
       for (const [k, v] of Object.entries(this.headers())) xhr.setRequestHeader(k, v);
       xhr.upload.addEventListener("progress", (e) => {

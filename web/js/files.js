@@ -2,7 +2,7 @@
 // delete with confirmation.
 
 import { $, h, clear, option } from "./dom.js";
-import { formatBytes, formatDate, humanize, entityIdOk } from "./format.js";
+import { formatBytes, formatDate, humanize, entityIdOk, ENTITY_ID_RULE } from "./format.js";
 import { explain } from "./messages.js";
 import { typeLabel } from "./usage.js";
 
@@ -59,7 +59,7 @@ export class FileList {
     const entity = $("f-entity").value.trim();
     const err = $("f-entity-error");
     if (entity && !entityIdOk(entity)) {
-      err.textContent = "Use letters, digits, _ and - only (up to 64, not starting with -).";
+      err.textContent = `The entity ID may only contain ${ENTITY_ID_RULE}.`;
       err.hidden = false;
       $("f-entity").setAttribute("aria-invalid", "true");
       $("f-entity").focus();

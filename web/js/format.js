@@ -67,3 +67,6 @@ export function humanize(slug) {
 export function entityIdOk(s) {
   return /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/.test(s);
 }
+
+// The same rule in words, for "The <field> may only contain ...".
+export const ENTITY_ID_RULE = "letters, digits, _ and - (up to 64, not starting with -)";

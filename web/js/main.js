@@ -79,9 +79,7 @@ async function start(cred) {
   } catch (err) {
     if (gen !== app.generation) return;
     if (isAuthError(err)) {
-      clearSession();
-      showTokenForm(explain(err));
-      notifyEmbedder({ type: "coffer:token-rejected", code: err.code || null });
+      app.authFailed(err);
     } else {
       // Not the token's fault (service unavailable, account suspended):
       // keep it, so that "Open dashboard" or a reload tries again.

@@ -5,7 +5,7 @@
 // "download"}) and returns one sentence. Unknown codes fall back on the
 // API's own message, which is written for people too (DESIGN.md).
 
-import { formatBytes } from "./format.js";
+import { formatBytes, ENTITY_ID_RULE } from "./format.js";
 
 function quoted(name) {
   return name ? `“${name}”` : "This file";
@@ -76,7 +76,7 @@ export function explain(err, ctx = {}) {
     case "ENTITY_ID_NOT_ALLOWED":
       return "This category takes no entity ID. Leave it empty.";
     case "INVALID_ENTITY_ID":
-      return "The entity ID may only contain letters, digits, _ and - (up to 64, not starting with -).";
+      return `The entity ID may only contain ${ENTITY_ID_RULE}.`;
     case "INVALID_METADATA":
     case "METADATA_TOO_LARGE":
       return `${name} was refused: its description (metadata) is not valid.`;

@@ -3,7 +3,7 @@
 // refusals as sentences.
 
 import { $, h, clear, option } from "./dom.js";
-import { formatBytes, humanize, entityIdOk } from "./format.js";
+import { formatBytes, humanize, entityIdOk, ENTITY_ID_RULE } from "./format.js";
 import { explain, isAuthError } from "./messages.js";
 
 function entityLabel(category) {
@@ -111,7 +111,7 @@ export class Uploader {
       if (!id) {
         this.entityError(`Enter the ${label} these files belong to.`);
       } else if (!entityIdOk(id)) {
-        this.entityError(`The ${label} may only contain letters, digits, _ and - (up to 64, not starting with -).`);
+        this.entityError(`The ${label} may only contain ${ENTITY_ID_RULE}.`);
       } else {
         f.entityId = id;
       }
