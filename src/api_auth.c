@@ -11,6 +11,7 @@
 #include "authz.h"
 #include "db.h"
 #include "log.h"
+#include "pool.h"
 #include "resp.h"
 
 /* The platform's way of naming the customer a request acts for. */
@@ -154,6 +155,8 @@ api_auth_check(struct req *r)
 		resp_error_subrequest(r, rc);
 		return ERR_OK;
 	}
+	/* For this request's log line: who /auth let in. */
+	r->identity = memcpy(pool_alloc(r->pool, sizeof(id)), &id, sizeof(id));
 	/* Validated: a UUID or "", visible ASCII, a role name. */
 	snprintf(hdr, sizeof(hdr),
 	    "X-Coffer-Customer: %s\r\nX-Coffer-User: %s\r\nX-Coffer-Role: %s\r\n",

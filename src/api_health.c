@@ -9,6 +9,8 @@
 #include "app.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
+#include "router.h"
 #include "store.h"
 #include "resp.h"
 #include "scoreboard.h"
@@ -54,6 +56,20 @@ api_health_status(struct req *r)
 	int full = r->query != NULL && strstr(r->query, "full") != NULL;
 
 	resp_json(r, 200, sb_status_json("coffer", full), NULL);
+	return ERR_OK;
+}
+
+/* Prometheus text; nginx lets only loopback ask (nginx/coffer-site.conf.in). */
+enum err
+api_health_metrics(struct req *r)
+{
+	const struct metrics_route *routes;
+	int n = router_routes(&routes);
+	size_t len;
+	char *text = metrics_render(routes, n, &len);
+
+	resp_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	free(text);
 	return ERR_OK;
 }
 

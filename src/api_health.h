@@ -10,6 +10,8 @@ enum err api_health_healthz(struct req *r);
 enum err api_health_readyz(struct req *r);
 /* GET /status[?full]: the pool scoreboard, php-fpm style. */
 enum err api_health_status(struct req *r);
+/* GET /metrics: Prometheus text of the scoreboard's metrics (metrics.c). */
+enum err api_health_metrics(struct req *r);
 #ifdef COFFER_TEST_HOOKS
 /* GET /debug/sleep?ms=N: test builds only; a request that takes N ms. */
 enum err api_health_debug_sleep(struct req *r);

@@ -56,7 +56,8 @@ app_mime(struct mime **out, const char **errstr)
 enum err
 app_store(const struct store_backend **backend, void **handle, const char **errstr)
 {
-	if (app_backend == NULL && (app_backend = store_lookup(app_conf)) == NULL) {
+	/* Metrics wrap the interface, not each backend. */
+	if (app_backend == NULL && (app_backend = store_metered(store_lookup(app_conf))) == NULL) {
 		*errstr = "storage backend not available in this build";
 		return ERR_INTERNAL;
 	}

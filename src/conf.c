@@ -85,6 +85,10 @@ static const struct conf_key conf_keys[] = {
 	{ "s3", "tls", NULL, T_BOOL, OFF(s3_tls), 0, 0, "yes", NULL, false },
 	{ "s3", "timeout", NULL, T_DURATION, OFF(s3_timeout_ms), 100, 600000, "15s", NULL, false },
 
+	/* More than any request may run (request_timeout): see conf_validate(). */
+	{ "reconcile", "pending_timeout", NULL, T_DURATION, OFF(pending_timeout_ms), 1000, 30 * DAY_MS, "15m", NULL, false },
+	{ "reconcile", "orphan_grace", NULL, T_DURATION, OFF(orphan_grace_ms), 60000, 30 * DAY_MS, "1h", NULL, false },
+
 	{ "auth", "jwt_secret", "JWT_SECRET", T_STR, OFF(jwt_secret), 0, 0, "", NULL, true },
 	{ "auth", "jwt_algorithm", NULL, T_ENUM, OFF(jwt_algorithm), 0, 0, "HS256", jwt_algorithms, false },
 	{ "auth", "jwt_public_key_file", NULL, T_STR, OFF(jwt_public_key_file), 0, 0, "", NULL, false },
@@ -403,6 +407,13 @@ conf_validate(const struct conf *conf, char *errbuf, size_t errlen)
 			    "[s3] access_key_id and secret_access_key (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) are required when [storage] type = s3");
 			return -1;
 		}
+	}
+	/* A pending row younger than the longest request may still have a
+	 * worker writing its object: the reconciler must not judge it. */
+	if (conf->pending_timeout_ms <= conf->request_timeout_ms) {
+		snprintf(errbuf, errlen,
+		    "[reconcile] pending_timeout must be longer than [server] request_timeout");
+		return -1;
 	}
 	if (conf->status_socket[0] != '\0' && conf->status_socket[0] != '/') {
 		snprintf(errbuf, errlen,

@@ -53,6 +53,10 @@ struct conf {
 	int	 s3_tls;
 	int64_t	 s3_timeout_ms;		/* no progress for this long: abort */
 
+	/* [reconcile] (cofferctl reconcile) */
+	int64_t	 pending_timeout_ms;	/* in-flight uploads and removals older than this are abandoned */
+	int64_t	 orphan_grace_ms;	/* objects without a row younger than this are left alone */
+
 	/* [auth] */
 	char	*jwt_secret;		/* HS256 key; "" rejects every JWT */
 	int	 jwt_algorithm;		/* enum jwt_algorithm */

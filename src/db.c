@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 static PGconn *db_pg;
 static const struct conf *db_conf;
@@ -279,6 +280,7 @@ db_run(PGconn *pg, const struct db_stmt *st, const char *const *params,
 	PGresult *res = NULL;
 	enum err rc;
 	int retried = 0;
+	int64_t t0;
 
 	*out = NULL;
 	if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
@@ -287,7 +289,9 @@ db_run(PGconn *pg, const struct db_stmt *st, const char *const *params,
 again:
 	if (db_prep_find(p, st) < 0 && db_prepare(pg, p, st, &res) == -1)
 		goto fail;
+	t0 = metrics_now_us();
 	res = PQexecPrepared(pg, st->name, st->nparams, params, NULL, NULL, 0);
+	metrics_db(metrics_now_us() - t0, !db_ok(res));
 	if (db_ok(res)) {
 		*out = res;
 		return ERR_OK;
@@ -315,10 +319,13 @@ db_cmd(PGconn *pg, const char *sql, const char **errstr)
 {
 	PGresult *res;
 	enum err rc = ERR_OK;
+	int64_t t0;
 
 	if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
 		return db_error(pg, NULL, errstr);
+	t0 = metrics_now_us();
 	res = PQexec(pg, sql);
+	metrics_db(metrics_now_us() - t0, !db_ok(res));
 	if (!db_ok(res))
 		rc = db_error(pg, res, errstr);
 	PQclear(res);

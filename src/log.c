@@ -1,4 +1,4 @@
-/* log.c - one line per event on stderr: time, process, level, request id. */
+/* log.c - one logfmt line per event on stderr: time, level, process, request id, message. */
 #include "config.h"
 
 #include <errno.h>
@@ -32,24 +32,85 @@ log_set_request_id(const char *id)
 		snprintf(log_reqid, sizeof(log_reqid), "%s", id);
 }
 
-static void
-log_vemit(enum log_level lvl, int errnum, const char *fmt, va_list ap)
+size_t
+log_value(char *buf, size_t len, const char *s)
 {
-	char msg[1024], ts[32];
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, need;
+	const char *p;
+	int quote = s[0] == '\0';
+
+	for (p = s; *p != '\0' && !quote; p++)
+		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
+		    (unsigned char)*p >= 0x7f)
+			quote = 1;
+	if (len == 0)
+		return 0;
+#define PUT(c) do { if (i + 1 < len) buf[i++] = (c); } while (0)
+	if (quote)
+		PUT('"');
+	for (p = s; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		/* Room for the worst escape and the closing quote, or stop. */
+		need = c < 0x20 || c == 0x7f ? 4 : c == '"' || c == '\\' ? 2 : 1;
+		if (i + need + (quote ? 1 : 0) + 1 > len)
+			break;
+		if (c == '"' || c == '\\') {
+			PUT('\\');
+			PUT((char)c);
+		} else if (c == '\n') {
+			PUT('\\');
+			PUT('n');
+		} else if (c < 0x20 || c == 0x7f) {
+			PUT('\\');
+			PUT('x');
+			PUT(hex[c >> 4]);
+			PUT(hex[c & 15]);
+		} else
+			PUT((char)c);
+	}
+	if (quote)
+		PUT('"');
+#undef PUT
+	buf[i] = '\0';
+	return i;
+}
+
+static void
+log_vemit(enum log_level lvl, int errnum, const char *fields, const char *fmt, va_list ap)
+{
+	char msg[1024], val[2200], ts[32];
 	struct timespec now;
 	struct tm tm;
+	size_t n;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = (size_t)vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (errnum && n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(errnum));
+	log_value(val, sizeof(val), msg);
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* One fprintf per line into an unbuffered stderr: lines from many
-	 * workers sharing one pipe do not interleave. */
-	fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s%s%s%s%s%s\n", ts,
-	    now.tv_nsec / 1000000, log_procname, (long)getpid(),
-	    log_level_names[lvl], log_reqid[0] ? "req=" : "", log_reqid,
-	    log_reqid[0] ? " " : "", msg, errnum ? ": " : "",
-	    errnum ? strerror(errnum) : "");
+	 * workers sharing one pipe do not interleave.  The request id is
+	 * nginx's $request_id (hex) or ours (digits and '-'): no quoting. */
+	fprintf(stderr, "ts=%s.%03ldZ level=%s proc=%s pid=%ld%s%s msg=%s%s%s\n", ts,
+	    now.tv_nsec / 1000000, log_level_names[lvl], log_procname, (long)getpid(),
+	    log_reqid[0] ? " req=" : "", log_reqid, val, fields ? " " : "",
+	    fields ? fields : "");
+}
+
+void
+log_fields(enum log_level lvl, const char *fields, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	log_vemit(lvl, 0, fields, fmt, ap);
+	va_end(ap);
+	errno = saved;
 }
 
 void
@@ -59,7 +120,7 @@ log_emit(enum log_level lvl, int with_errno, const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	log_vemit(lvl, with_errno ? saved : 0, fmt, ap);
+	log_vemit(lvl, with_errno ? saved : 0, NULL, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -71,7 +132,7 @@ fatal(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	log_vemit(LOG_LVL_ERROR, saved, fmt, ap);
+	log_vemit(LOG_LVL_ERROR, saved, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -82,7 +143,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vemit(LOG_LVL_ERROR, 0, fmt, ap);
+	log_vemit(LOG_LVL_ERROR, 0, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

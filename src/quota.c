@@ -67,7 +67,8 @@ static const struct db_stmt quota_st_commit = {
 	" c AS ("
 	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.size, 0),"
 	"  storage_used = c.storage_used + f.size"
-	" FROM f WHERE c.customer_id = f.customer_id RETURNING c.customer_id),"
+	" FROM f WHERE c.customer_id = f.customer_id"
+	" RETURNING c.customer_id, c.storage_used AS used, coffer_effective_limit(c) AS lim),"
 	" u AS ("
 	" INSERT INTO storage_usage AS s (customer_id, file_type, category, file_count, total_size)"
 	" SELECT f.customer_id, f.file_type, f.category, 1, f.size FROM f JOIN c USING (customer_id)"
@@ -80,7 +81,22 @@ static const struct db_stmt quota_st_commit = {
 	" SELECT f.customer_id, 'upload', coalesce($3, f.uploaded_by), f.id, f.storage_key, f.size,"
 	"  jsonb_build_object('fileType', f.file_type, 'category', f.category,"
 	"   'originalName', f.original_name, 'mimeType', f.mime_type)"
-	" FROM f JOIN c USING (customer_id) RETURNING 1)"
+	" FROM f JOIN c USING (customer_id) RETURNING 1),"
+	/* The outbox (sql/003_events.sql): the upload, and each of 80, 90
+	 * and 100 % of the limit that this commit reached from below. */
+	" e AS ("
+	" INSERT INTO storage_events (customer_id, type, file_id, storage_key, size, used,"
+	"  quota_limit, threshold, actor)"
+	" SELECT f.customer_id, 'file.uploaded', f.id, f.storage_key, f.size, c.used, c.lim,"
+	"  NULL::int, coalesce($3, f.uploaded_by)"
+	" FROM f JOIN c USING (customer_id)"
+	" UNION ALL"
+	" SELECT f.customer_id, 'quota.threshold', f.id, f.storage_key, f.size, c.used, c.lim,"
+	"  t.pct, coalesce($3, f.uploaded_by)"
+	" FROM f JOIN c USING (customer_id) CROSS JOIN (VALUES (80), (90), (100)) AS t (pct)"
+	" WHERE c.lim > 0 AND (c.used - f.size)::numeric * 100 < t.pct * c.lim::numeric"
+	"  AND c.used::numeric * 100 >= t.pct * c.lim::numeric"
+	" RETURNING 1)"
 	" SELECT f.size, (SELECT count(*) FROM u), (SELECT count(*) FROM a) FROM f",
 	3
 };
@@ -117,7 +133,8 @@ static const struct db_stmt quota_st_release = {
 	" RETURNING customer_id, id, storage_key, size, file_type, category)," \
 	" c AS ("							\
 	" UPDATE customers c SET storage_used = greatest(c.storage_used - f.size, 0)" \
-	" FROM f WHERE c.customer_id = f.customer_id RETURNING c.customer_id)," \
+	" FROM f WHERE c.customer_id = f.customer_id"			\
+	" RETURNING c.customer_id, c.storage_used AS used, coffer_effective_limit(c) AS lim)," \
 	" u AS ("							\
 	" UPDATE storage_usage s SET file_count = greatest(s.file_count - 1, 0)," \
 	"  total_size = greatest(s.total_size - f.size, 0), last_updated = now()" \
@@ -128,6 +145,11 @@ static const struct db_stmt quota_st_release = {
 	" INSERT INTO audit_log (customer_id, action, actor, file_id, storage_key, size, detail)" \
 	" SELECT f.customer_id, 'delete', $3, f.id, f.storage_key, f.size," \
 	"  jsonb_build_object('fileType', f.file_type, 'category', f.category)" \
+	" FROM f JOIN c USING (customer_id) RETURNING 1),"		\
+	" e AS ("							\
+	" INSERT INTO storage_events (customer_id, type, file_id, storage_key, size, used," \
+	"  quota_limit, actor)"						\
+	" SELECT f.customer_id, 'file.deleted', f.id, f.storage_key, f.size, c.used, c.lim, $3" \
 	" FROM f JOIN c USING (customer_id) RETURNING 1)"		\
 	" SELECT f.id, f.storage_key, f.size, (SELECT count(*) FROM u), (SELECT count(*) FROM a)" \
 	" FROM f"
@@ -189,8 +211,9 @@ static const struct db_stmt quota_st_pending = {
 	"SELECT customer_id, id, storage_key, size, created_at FROM files"
 	" WHERE state = 'pending' AND created_at < now() - make_interval(secs => $1::bigint)"
 	" AND (created_at, id) > ($3::timestamptz, $4::uuid)"
+	" AND ($5::uuid IS NULL OR customer_id = $5::uuid)"
 	" ORDER BY created_at, id LIMIT $2::int FOR UPDATE SKIP LOCKED",
-	4
+	5
 };
 
 static int64_t
@@ -599,13 +622,16 @@ quota_recalculate_all(PGconn *pg, const char *actor, quota_recalc_cb cb, void *a
 }
 
 /* One batch in one transaction; *n gets the number of rows seen and
- * after_at/after_id move past the last of them. */
+ * after_at/after_id move past the last of them.  settled hears about each
+ * row acted on once the batch has committed, never before. */
 static enum err
-quota_settle_batch(PGconn *pg, const char *const params[4], quota_exists_fn exists,
-    void *arg, const char *actor, struct quota_settled *got, int *n,
-    char after_at[64], char after_id[QUOTA_ID_LEN], const char **errstr)
+quota_settle_batch(PGconn *pg, const char *const params[5], quota_exists_fn exists,
+    quota_settled_fn settled, void *arg, const char *actor, struct quota_settled *got,
+    int *n, char after_at[64], char after_id[QUOTA_ID_LEN], const char **errstr)
 {
 	PGresult *res = NULL, *r2 = NULL;
+	struct quota_pending p;
+	signed char *done = NULL;	/* per row: 0 untouched, 1 committed, 2 released */
 	enum err rc;
 	int i, verdict;
 
@@ -616,10 +642,15 @@ quota_settle_batch(PGconn *pg, const char *const params[4], quota_exists_fn exis
 	 * committing late waits for us and then finds the row settled. */
 	if ((rc = db_run(pg, &quota_st_pending, params, &res, errstr)) != ERR_OK)
 		goto fail;
+	done = xcalloc((size_t)PQntuples(res) + 1, 1);
 	for (i = 0; i < PQntuples(res); i++) {
 		const char *p3[3] = { PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), actor };
 
-		verdict = exists(arg, PQgetvalue(res, i, 2), quota_int64(res, i, 3));
+		p.customer_id = p3[0];
+		p.file_id = p3[1];
+		p.storage_key = PQgetvalue(res, i, 2);
+		p.size = quota_int64(res, i, 3);
+		verdict = exists(arg, &p);
 		if (verdict < 0) {
 			got->skipped++;
 			continue;
@@ -628,6 +659,7 @@ quota_settle_batch(PGconn *pg, const char *const params[4], quota_exists_fn exis
 		if (rc != ERR_OK)
 			goto fail;
 		if (PQntuples(r2) == 1) {
+			done[i] = verdict ? 1 : 2;
 			if (verdict)
 				got->committed++;
 			else
@@ -640,24 +672,35 @@ quota_settle_batch(PGconn *pg, const char *const params[4], quota_exists_fn exis
 		snprintf(after_at, 64, "%s", PQgetvalue(res, *n - 1, 4));
 		snprintf(after_id, QUOTA_ID_LEN, "%s", PQgetvalue(res, *n - 1, 1));
 	}
-	PQclear(res);
-	res = NULL;
 	if ((rc = db_cmd(pg, "COMMIT", errstr)) != ERR_OK)
 		goto fail;
+	for (i = 0; settled != NULL && i < *n; i++) {
+		if (done[i] == 0)
+			continue;
+		p.customer_id = PQgetvalue(res, i, 0);
+		p.file_id = PQgetvalue(res, i, 1);
+		p.storage_key = PQgetvalue(res, i, 2);
+		p.size = quota_int64(res, i, 3);
+		settled(arg, &p, done[i] == 1);
+	}
+	PQclear(res);
+	free(done);
 	return ERR_OK;
 fail:
 	PQclear(res);
+	free(done);
 	(void)db_cmd(pg, "ROLLBACK", NULL);
 	return rc;
 }
 
 enum err
-quota_settle_pending(PGconn *pg, int64_t older_than_s, int max, quota_exists_fn exists,
-    void *arg, const char *actor, struct quota_settled *out, const char **errstr)
+quota_settle_pending(PGconn *pg, const char *customer_id, int64_t older_than_s, int max,
+    quota_exists_fn exists, quota_settled_fn settled, void *arg, const char *actor,
+    struct quota_settled *out, const char **errstr)
 {
 	char age[24], lim[16], after_at[64] = "-infinity";
 	char after_id[QUOTA_ID_LEN] = "00000000-0000-0000-0000-000000000000";
-	const char *params[4] = { age, lim, after_at, after_id };
+	const char *params[5] = { age, lim, after_at, after_id, customer_id };
 	struct quota_settled batch;
 	enum err rc;
 	int n;
@@ -669,8 +712,8 @@ quota_settle_pending(PGconn *pg, int64_t older_than_s, int max, quota_exists_fn 
 	snprintf(lim, sizeof(lim), "%d", max);
 	do {
 		memset(&batch, 0, sizeof(batch));
-		rc = quota_settle_batch(pg, params, exists, arg, actor, &batch, &n, after_at,
-		    after_id, errstr);
+		rc = quota_settle_batch(pg, params, exists, settled, arg, actor, &batch, &n,
+		    after_at, after_id, errstr);
 		if (rc != ERR_OK)
 			return rc;
 		out->committed += batch.committed;

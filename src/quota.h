@@ -177,12 +177,24 @@ typedef int (*quota_recalc_cb)(void *arg, const char *customer_id, enum err rc,
 enum err quota_recalculate_all(PGconn *pg, const char *actor, quota_recalc_cb cb,
     void *arg, const char **errstr);
 
+/* A pending row as the reconciler sees it; strings valid during the call. */
+struct quota_pending {
+	const char	*customer_id;
+	const char	*file_id;
+	const char	*storage_key;
+	int64_t		 size;
+};
+
 /*
- * The reconciler's judge of an abandoned upload: 1 if the object under key
- * is complete (size bytes), 0 if it is missing or short, -1 if it cannot
- * tell now (backend down: leave the row pending).
+ * The reconciler's judge of an abandoned upload: 1 if the object under
+ * p->storage_key is complete (p->size bytes), 0 if it is missing or short,
+ * -1 if it cannot tell now (backend down: leave the row pending).
  */
-typedef int (*quota_exists_fn)(void *arg, const char *key, int64_t size);
+typedef int (*quota_exists_fn)(void *arg, const struct quota_pending *p);
+
+/* Told, after its batch committed, what became of a row: committed (true)
+ * or released (false). */
+typedef void (*quota_settled_fn)(void *arg, const struct quota_pending *p, bool committed);
 
 struct quota_settled {
 	int		 committed;
@@ -191,16 +203,18 @@ struct quota_settled {
 };
 
 /*
- * Settle every pending row older than older_than_s seconds, oldest first,
- * in transactions of at most max rows: commit those whose object is
- * complete, release the others, leave those exists() cannot judge.  Each
- * batch holds its rows with FOR UPDATE SKIP LOCKED, so two reconcilers (or
- * a late worker commit) never settle the same row twice.  A failed batch
+ * Settle every pending row older than older_than_s seconds (of one
+ * customer, or of all when customer_id is NULL), oldest first, in
+ * transactions of at most max rows: commit those whose object is complete,
+ * release the others, leave those exists() cannot judge.  Each batch holds
+ * its rows with FOR UPDATE SKIP LOCKED, so two reconcilers (or a late
+ * worker commit) never settle the same row twice.  settled (may be NULL)
+ * hears of each row settled once its batch committed.  A failed batch
  * rolls back whole and ends the call; out counts what earlier batches did.
  */
-enum err quota_settle_pending(PGconn *pg, int64_t older_than_s, int max,
-    quota_exists_fn exists, void *arg, const char *actor, struct quota_settled *out,
-    const char **errstr);
+enum err quota_settle_pending(PGconn *pg, const char *customer_id, int64_t older_than_s,
+    int max, quota_exists_fn exists, quota_settled_fn settled, void *arg,
+    const char *actor, struct quota_settled *out, const char **errstr);
 
 /*
  * Parse an operator's limit: a size with units (conf_parse_size(): 5GiB,

@@ -25,6 +25,7 @@ struct req {
 	const char		*query;		/* QUERY_STRING, raw */
 	const char		*request_id;	/* nginx $request_id, or ours */
 	const char		*route;		/* matched pattern, for logs and metrics */
+	int			 route_id;	/* its index in the route table (metrics) */
 	const char		*args[REQ_MAX_ARGS];	/* "*" segments of the route */
 	int			 nargs;
 	int64_t			 start_ms;

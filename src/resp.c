@@ -101,6 +101,21 @@ resp_ok(struct req *r, struct json_object *data)
 	resp_json(r, 200, o, NULL);
 }
 
+void
+resp_text(struct req *r, int status, const char *content_type, const char *body, size_t len)
+{
+	FCGX_FPrintF(r->fcgx->out,
+	    "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Content-Length: %lu\r\n\r\n",
+	    status, resp_reason(status), content_type, (unsigned long)len);
+	FCGX_PutStr(body, (int)len, r->fcgx->out);
+	r->status = status;
+	r->bytes_out += len;
+}
+
 /* The error body for rc, and the status it goes with. */
 static struct json_object *
 resp_error_body(struct req *r, enum err rc, int *status)

@@ -18,6 +18,10 @@ const char *resp_code_for(enum err rc);
  */
 void resp_json(struct req *r, int status, struct json_object *obj, const char *extra_headers);
 
+/* Send len bytes of body (borrowed) as content_type with status. */
+void resp_text(struct req *r, int status, const char *content_type, const char *body,
+    size_t len);
+
 /* {"success": true, "data": data} with 200.  Takes ownership of data. */
 void resp_ok(struct req *r, struct json_object *data);
 

@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "api_auth.h"
+#include "api_events.h"
 #include "api_files.h"
 #include "api_health.h"
 #include "api_storage.h"
+#include "metrics.h"
 #include "pool.h"
 #include "req.h"
 #include "resp.h"
@@ -24,6 +26,7 @@ static const struct route routes[] = {
 	{ "GET", "/healthz", api_health_healthz },
 	{ "GET", "/readyz", api_health_readyz },
 	{ "GET", "/status", api_health_status },
+	{ "GET", "/metrics", api_health_metrics },
 	/* nginx's auth_request target; nginx exposes it only as internal /_auth. */
 	{ "GET", "/auth", api_auth_check },
 	{ "GET", "/api/whoami", api_auth_whoami },
@@ -36,6 +39,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/storage/recalculate", api_storage_recalculate },
 	/* Beyond the seed. */
 	{ "GET", "/api/storage/taxonomy", api_storage_taxonomy },
+	{ "GET", "/api/storage/events", api_events_list },
 	{ "GET", "/api/storage/files", api_files_list },
 	{ "PUT", "/api/storage/files", api_storage_put },
 	{ "GET", "/api/storage/files/*", api_files_get },
@@ -45,6 +49,24 @@ static const struct route routes[] = {
 	{ "GET", "/debug/crash", api_health_debug_crash },
 #endif
 };
+
+#define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
+_Static_assert(sizeof(routes) / sizeof(routes[0]) < METRICS_ROUTES,
+    "raise METRICS_ROUTES: /metrics keeps a counter row per route");
+
+int
+router_routes(const struct metrics_route **out)
+{
+	static struct metrics_route names[METRICS_ROUTES];
+	int i;
+
+	for (i = 0; i < NROUTES; i++) {
+		names[i].method = routes[i].method;
+		names[i].pattern = routes[i].pattern;
+	}
+	*out = names;
+	return NROUTES;
+}
 
 /* Match path against pattern; fills r->args with the "*" segments. */
 static int
@@ -92,6 +114,7 @@ router_dispatch(struct req *r)
 	}
 	if (found == NULL) {
 		r->route = "unmatched";
+		r->route_id = NROUTES;
 		if (path_known)
 			rc = req_fail(r, ERR_METHOD, NULL, "Method %s is not allowed here",
 			    r->method);
@@ -101,6 +124,7 @@ router_dispatch(struct req *r)
 		return;
 	}
 	r->route = found->pattern;
+	r->route_id = (int)(found - routes);
 	rc = found->handler(r);
 	if (rc != ERR_OK)
 		resp_error(r, rc);

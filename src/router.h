@@ -11,4 +11,11 @@
  */
 void router_dispatch(struct req *r);
 
+struct metrics_route;
+
+/* The route table as /metrics labels it: *out (static) holds one entry
+ * per route, in the order of r->route_id; returns their number (the
+ * "unmatched" id). */
+int router_routes(const struct metrics_route **out);
+
 #endif

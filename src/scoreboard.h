@@ -7,6 +7,8 @@
 
 #include <json-c/json.h>
 
+#include "metrics.h"
+
 /* Two generations of the largest pool fit at once during a reload. */
 #define SB_SLOTS 512
 
@@ -34,6 +36,7 @@ struct scoreboard {
 	uint64_t	 timeouts;		/* workers killed by request_timeout */
 	uint64_t	 slow_requests;
 	uint64_t	 reloads;
+	struct metrics_shm metrics;		/* metrics.c: fixed size, summed over workers */
 	struct sb_slot	 slots[SB_SLOTS];
 };
 

@@ -75,4 +75,12 @@ extern const struct store_backend store_s3_backend;
 /* The backend for conf->storage_type, or NULL if it is not compiled in. */
 const struct store_backend *store_lookup(const struct conf *conf);
 
+/*
+ * inner wrapped so that every call is timed and counted in the metrics
+ * (coffer_backend_*); same contract, same name, presign NULL when inner's
+ * is.  Handles it opens hold inner's.  One wrapped backend per process
+ * (the table is static, rewritten by each call); NULL for NULL.
+ */
+const struct store_backend *store_metered(const struct store_backend *inner);
+
 #endif

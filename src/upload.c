@@ -12,6 +12,7 @@
 #include "digest.h"
 #include "log.h"
 #include "metadata.h"
+#include "metrics.h"
 #include "mime.h"
 #include "pool.h"
 #include "quota.h"
@@ -150,6 +151,7 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		return req_fail(r, rc, NULL, "cannot read the upload");
 	}
 	if (!mime_allowed(mimetype, app_mime_allow())) {
+		metrics_reject(MR_MIME);
 		req_fail_extra(r, "detectedType", json_object_new_string(mimetype));
 		return req_fail(r, ERR_MIME, "MIME_NOT_ALLOWED",
 		    "Files of type %s are not allowed", mimetype);
@@ -189,6 +191,7 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	case ERR_OK:
 		break;
 	case ERR_QUOTA:
+		metrics_reject(MR_QUOTA);
 		upload_quota_extra(r, &why);
 		quota_format_bytes(why.used + why.reserved, fmt1, sizeof(fmt1));
 		quota_format_bytes(why.limit, fmt2, sizeof(fmt2));
@@ -250,6 +253,7 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		    "The database is unavailable; try again");
 	}
 
+	metrics_upload(src->length);
 	o = json_object_new_object();
 	json_object_object_add(o, "success", json_object_new_boolean(1));
 	json_object_object_add(o, "fileId", json_object_new_string(file_id));

@@ -12,7 +12,9 @@
 
 #include "app.h"
 #include "db.h"
+#include "identity.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "req.h"
 #include "router.h"
@@ -73,11 +75,49 @@ worker_path(struct req *r)
 	return q ? pool_strndup(r->pool, uri, (size_t)(q - uri)) : uri;
 }
 
+/* The request's body size as nginx announced it (0 without one). */
+static int64_t
+worker_bytes_in(const struct req *r)
+{
+	const char *v = req_param(r, "CONTENT_LENGTH");
+	long long n;
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	n = strtoll(v, NULL, 10);
+	return n > 0 ? (int64_t)n : 0;
+}
+
+/*
+ * The one line per request, logfmt (docs/OPERATIONS.md).  Every value is
+ * ours or escaped; none can carry a credential: no query string, no
+ * header, only the path nginx decoded and the identity /auth established.
+ */
+static void
+worker_log_request(const struct req *r, int64_t us, int64_t bytes_in)
+{
+	enum log_level lvl = r->status >= 500 ? LOG_LVL_WARN : LOG_LVL_INFO;
+	char fields[1200], method[40], path[700], route[120];
+
+	if (!log_enabled(lvl))
+		return;
+	log_value(method, sizeof(method), r->method);
+	log_value(path, sizeof(path), r->path);
+	log_value(route, sizeof(route), r->route ? r->route : "-");
+	snprintf(fields, sizeof(fields), "method=%s route=%s path=%s status=%d customer=%s "
+	    "role=%s bytes_in=%lld bytes_out=%zu duration_ms=%.3f", method, route, path,
+	    r->status, r->identity && r->identity->customer[0] ? r->identity->customer : "-",
+	    r->identity ? identity_role_name(r->identity->role) : "-", (long long)bytes_in,
+	    r->bytes_out, (double)us / 1000.0);
+	log_fields(lvl, fields, "request");
+}
+
 static void
 worker_handle(FCGX_Request *fr, const struct conf *conf, int slot)
 {
 	struct req r;
 	const char *v;
+	int64_t t0 = metrics_now_us(), us, bytes_in;
 
 	memset(&r, 0, sizeof(r));
 	r.fcgx = fr;
@@ -97,9 +137,10 @@ worker_handle(FCGX_Request *fr, const struct conf *conf, int slot)
 
 	router_dispatch(&r);
 
-	log_info("method=%s path=%s route=%s status=%d bytes=%zu duration_ms=%lld",
-	    r.method, r.path, r.route ? r.route : "-", r.status, r.bytes_out,
-	    (long long)(sb_now_ms() - r.start_ms));
+	us = metrics_now_us() - t0;
+	bytes_in = worker_bytes_in(&r);
+	metrics_request(r.route_id, r.status, us, bytes_in, (int64_t)r.bytes_out);
+	worker_log_request(&r, us, bytes_in);
 	sb_request_end(slot, conf->slow_request_ms);
 	log_set_request_id(NULL);
 	pool_free(r.pool);

@@ -812,13 +812,19 @@ judge(void *arg, const char *key, int64_t size)
 }
 
 static int
+judge_row(void *arg, const struct quota_pending *p)
+{
+	return judge(arg, p->storage_key, p->size);
+}
+
+static int
 settle_child(PGconn *c, int i, void *arg)
 {
 	struct quota_settled s;
 
 	(void)i;
 	/* Counts go to the audit trail: an exit status is too narrow. */
-	return quota_settle_pending(c, 0, 7, judge, arg, "reconciler", &s, NULL) == ERR_OK ?
+	return quota_settle_pending(c, NULL, 0, 7, judge_row, NULL, arg, "reconciler", &s, NULL) == ERR_OK ?
 	    0 : 2;
 }
 
@@ -857,7 +863,7 @@ START_TEST(test_settle_concurrent)
 	{
 		struct quota_settled s;
 
-		ck_assert_int_eq(quota_settle_pending(pg, 0, 1000, judge, &v, "reconciler", &s,
+		ck_assert_int_eq(quota_settle_pending(pg, NULL, 0, 1000, judge_row, NULL, &v, "reconciler", &s,
 		    NULL), ERR_OK);
 		ck_assert_int_ge(s.skipped, 1);
 	}
@@ -868,7 +874,7 @@ START_TEST(test_settle_concurrent)
 	{
 		struct quota_settled s;
 
-		ck_assert_int_eq(quota_settle_pending(pg, 3600, 1000, judge, &v, "reconciler", &s,
+		ck_assert_int_eq(quota_settle_pending(pg, NULL, 3600, 1000, judge_row, NULL, &v, "reconciler", &s,
 		    NULL), ERR_OK);
 		ck_assert_int_eq(s.released, 0);
 	}
@@ -947,6 +953,12 @@ prop_judge(void *arg, const char *key, int64_t size)
 		if (f[i].key[0] != '\0' && strcmp(f[i].key, key) == 0)
 			return f[i].complete;
 	return -1;
+}
+
+static int
+prop_judge_row(void *arg, const struct quota_pending *p)
+{
+	return prop_judge(arg, p->storage_key, p->size);
 }
 
 START_TEST(test_property)
@@ -1031,7 +1043,7 @@ START_TEST(test_property)
 				    "seed %u step %d: used drifted", prop_seed, step);
 	}
 	/* The reconciler settles the abandoned ones. */
-	ck_assert_int_eq(quota_settle_pending(pg, 0, 50, prop_judge, files, "reconciler",
+	ck_assert_int_eq(quota_settle_pending(pg, NULL, 0, 50, prop_judge_row, NULL, files, "reconciler",
 	    &s, NULL), ERR_OK);
 	for (j = 0; j < nf; j++) {
 		f = &files[j];

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import invariants
 from test_storage import Tenant, objects_of, pdf_of_size
 
 MiB = 1024 * 1024
@@ -137,3 +138,48 @@ def test_postgres_restart_under_load(stack):
     ok = sum(1 for _, c, _ in results if c == 200)
     assert t.quota()["used"] == t.stored_sum() == ok * len(data)
     assert len(objects_of(stack, t.id)) >= ok
+
+
+def settle(stack, t):
+    """What an operator runs after a crash: age the abandoned rows past
+    pending_timeout (the test cannot wait 15 minutes), then reconcile."""
+    t.db("UPDATE files SET created_at = now() - interval '1 day'"
+         " WHERE customer_id = :customer AND state = 'pending'")
+    proc = stack.ctl("reconcile", "--customer", t.id, check=False)
+    assert proc.returncode in (0, 3), proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("stage,committed", [("after-reserve", False), ("after-put", True)])
+def test_kill_9_between_reserve_and_commit(stack, stage, committed):
+    import signal
+    t = Tenant(stack)
+    data = pdf_of_size(40 * 1024)
+    result = {}
+
+    def upload():
+        s = stack.new_session()
+        result["r"] = s.post(stack.url + "/api/storage/upload",
+                             headers={"Authorization": f"Bearer {t.token}",
+                                      "X-Coffer-Test-Pause": f"{stage}:5000"},
+                             data={"category": "documents", "subcategory": "leases"},
+                             files={"file": ("crash.pdf", data, "application/pdf")}, timeout=60)
+
+    th = threading.Thread(target=upload)
+    th.start()
+    victim = stack.wait_for(lambda: next((p["pid"] for p in stack.status()["processes"]
+                                          if p.get("requestUri") == "/api/storage/upload"), None),
+                            what="the paused upload")
+    stack.wait_for(lambda: f"pausing 5000 ms {stage}" in stack.log_text(), what="the pause")
+    os.kill(victim, signal.SIGKILL)
+    th.join()
+    assert result["r"].status_code == 503
+    # Nothing is charged to the customer while the row is pending...
+    assert t.quota()["used"] == 0
+    assert t.db("SELECT count(*) FROM files WHERE customer_id = :customer"
+                " AND state = 'pending'") == "1"
+    assert len(objects_of(stack, t.id)) == (1 if committed else 0)
+    # ...and one reconciliation settles it by what the backend holds.
+    settle(stack, t)
+    used = invariants.check(stack, t.id)
+    assert used == (len(data) if committed else 0)

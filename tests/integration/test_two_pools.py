@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import invariants
+from test_faults import settle
 from test_storage import Tenant, objects_of, pdf_of_size
 
 
@@ -105,3 +107,6 @@ def test_losing_a_pool_keeps_reads_and_charges_nothing(stack, two_pools):
     assert t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer") == \
         str(pending * len(base))
     assert len(objects_of(stack, t.id)) == stored
+    # One reconciliation later the dead pool's reservations are gone too.
+    settle(stack, t)
+    assert invariants.check(stack, t.id) == stored * len(base)

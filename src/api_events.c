@@ -1,0 +1,42 @@
+/* api_events.c - the event outbox over HTTP: one customer's events after a cursor. */
+#include "config.h"
+
+#include <stdint.h>
+
+#include "api_events.h"
+#include "authz.h"
+#include "db.h"
+#include "events.h"
+#include "identity.h"
+#include "log.h"
+#include "query.h"
+#include "resp.h"
+
+enum err
+api_events_list(struct req *r)
+{
+	const struct identity *id;
+	struct json_object *out = NULL;
+	const char *errstr = NULL;
+	long long after, limit;
+	PGconn *pg;
+	enum err rc;
+
+	if ((rc = authz_check(r, AUTHZ_FILES_READ, &id)) != ERR_OK ||
+	    (rc = query_get_int(r, "after", 0, INT64_MAX, 0, &after)) != ERR_OK ||
+	    (rc = query_get_int(r, "limit", 1, EVENTS_LIMIT_MAX, EVENTS_LIMIT_DEFAULT,
+	    &limit)) != ERR_OK)
+		return rc;
+	if ((pg = db_conn()) == NULL)
+		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+	/* The customer comes from the identity alone: invariant 4. */
+	if ((rc = events_list(pg, id->customer, (int64_t)after, (int)limit, &out,
+	    &errstr)) != ERR_OK) {
+		if (rc == ERR_DB)
+			return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+		log_errorx("events: %s", errstr ? errstr : err_strerror(rc));
+		return req_fail(r, ERR_INTERNAL, NULL, "internal error");
+	}
+	resp_ok(r, out);
+	return ERR_OK;
+}
