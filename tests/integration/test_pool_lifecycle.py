@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from conftest import ROOT, fcgi_request
 
@@ -114,6 +115,15 @@ def test_demo_prints_url_and_stops_everything_on_ctrl_c(tmp_path):
     cmd = next(l for l in out if "health:" in l).split("health:", 1)[1].strip()
     health = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=30)
     assert '{"status":"ok"}' in health.stdout
+    # The dashboard's URL carries a working token for the demo customer.
+    dash = next(l for l in out if "dashboard:" in l).split("dashboard:", 1)[1].strip()
+    assert dash.startswith(url + "/app/#token="), dash
+    token = dash.split("#token=", 1)[1]
+    ca = str(demo_dir / "tls" / "cert.pem")
+    assert requests.get(url + "/app/", verify=ca, timeout=30).status_code == 200
+    q = requests.get(url + "/api/storage/quota", headers={"Authorization": f"Bearer {token}"},
+                     verify=ca, timeout=30)
+    assert q.status_code == 200 and q.json()["data"]["plan"] == "starter", q.text
     pids = [Path(demo_dir / "run" / f).read_text().split()[0]
             for f in ("cofferd.pid", "nginx.pid")]
     os.killpg(proc.pid, signal.SIGINT)
