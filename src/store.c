@@ -143,6 +143,7 @@ store_metered(const struct store_backend *inner)
 	store_metered_inner = inner;
 	store_metered_table = (struct store_backend){
 		.name = inner->name,
+		.wants_md5 = inner->wants_md5,
 		.open = store_metered_open,
 		.close = store_metered_close,
 		.put = store_metered_put,

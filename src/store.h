@@ -16,7 +16,7 @@ struct store_put {
 	off_t		 length;
 	int		 whole_file;	/* the range is the whole file: link it */
 	const char	*content_type;	/* sniffed, never the client's */
-	const char	*md5_base64;	/* Content-MD5 (S3) */
+	const char	*md5_base64;	/* Content-MD5; NULL unless wants_md5 */
 	const char	*sha256_hex;
 	const char	*customer_id;	/* object metadata (S3) */
 	const char	*uploaded_by;
@@ -45,6 +45,8 @@ typedef int (*store_list_cb)(void *arg, const char *key, int64_t size, time_t mt
  */
 struct store_backend {
 	const char	*name;
+	/* The backend sends Content-MD5 (S3): only then is MD5 computed. */
+	int		 wants_md5;
 	/* Per worker, after fork.  Returns a handle owned by the caller. */
 	void		*(*open)(const struct conf *conf, const char **errstr);
 	void		 (*close)(void *h);

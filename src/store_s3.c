@@ -183,25 +183,19 @@ struct store_s3_req {
 static void
 store_s3_perform(struct store_s3_call *c, const struct store_s3_req *r)
 {
-	static const S3ResponseHandler rh = {
-		.propertiesCallback = store_s3_on_props,
-		.completeCallback = store_s3_on_done,
-	};
-	/* Spelled out again, not `= rh`: C wants constants here (clang insists). */
+	/* One initialiser for the three (C wants constants here, not `= rh`). */
+#define STORE_S3_RH { .propertiesCallback = store_s3_on_props, \
+	    .completeCallback = store_s3_on_done }
+	static const S3ResponseHandler rh = STORE_S3_RH;
 	static const S3PutObjectHandler ph = {
-		.responseHandler = {
-			.propertiesCallback = store_s3_on_props,
-			.completeCallback = store_s3_on_done,
-		},
+		.responseHandler = STORE_S3_RH,
 		.putObjectDataCallback = store_s3_on_put_data,
 	};
 	static const S3ListBucketHandler lh = {
-		.responseHandler = {
-			.propertiesCallback = store_s3_on_props,
-			.completeCallback = store_s3_on_done,
-		},
+		.responseHandler = STORE_S3_RH,
 		.listBucketCallback = store_s3_on_list,
 	};
+#undef STORE_S3_RH
 	struct store_s3 *s = c->s;
 	S3RequestContext *rc;
 	fd_set rd, wr, ex;
@@ -796,6 +790,7 @@ store_s3_list_pages(void *h)
 
 const struct store_backend store_s3_backend = {
 	.name = "s3",
+	.wants_md5 = 1,
 	.open = store_s3_open,
 	.close = store_s3_close,
 	.put = store_s3_put,

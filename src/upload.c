@@ -167,12 +167,12 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	uuid_unparse_lower(u, objid);
 	if ((rc = storekey_format(&key, objid, ext, keybuf, sizeof(keybuf), &errstr)) != ERR_OK)
 		return req_fail(r, ERR_INTERNAL, NULL, "%s", errstr);
-	if (digest_fd(src->fd, src->offset, src->length, &dg) != ERR_OK)
-		return req_fail(r, ERR_INTERNAL, NULL, "cannot read the upload");
 	if ((rc = app_store(&store, &sh, &errstr)) != ERR_OK) {
 		log_warnx("storage backend: %s", errstr);
 		return req_fail(r, rc, NULL, "The storage backend is unavailable; try again");
 	}
+	if (digest_fd(src->fd, src->offset, src->length, store->wants_md5, &dg) != ERR_OK)
+		return req_fail(r, ERR_INTERNAL, NULL, "cannot read the upload");
 
 	/* 4. Reserve: one atomic statement decides, under any concurrency. */
 	if ((pg = db_conn()) == NULL)
@@ -228,7 +228,7 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	put.length = src->length;
 	put.whole_file = src->whole_file;
 	put.content_type = mimetype;
-	put.md5_base64 = dg.md5_base64;
+	put.md5_base64 = store->wants_md5 ? dg.md5_base64 : NULL;
 	put.sha256_hex = dg.sha256_hex;
 	put.customer_id = id->customer;
 	put.uploaded_by = id->user;

@@ -191,11 +191,16 @@ START_TEST(test_digest)
 	struct digest d;
 	int fd = body_file("abc", 3);
 
-	ck_assert_int_eq(digest_fd(fd, 6, 3, &d), ERR_OK);
+	ck_assert_int_eq(digest_fd(fd, 6, 3, 1, &d), ERR_OK);
 	ck_assert_str_eq(d.sha256_hex,
 	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	ck_assert_str_eq(d.md5_base64, "kAFQmDzST7DWlj99KOF/cg==");
-	ck_assert_int_ne(digest_fd(fd, 6, 100, &d), ERR_OK);
+	ck_assert_int_ne(digest_fd(fd, 6, 100, 1, &d), ERR_OK);
+	/* Without MD5 (the local backend): the same SHA-256, no MD5. */
+	ck_assert_int_eq(digest_fd(fd, 6, 3, 0, &d), ERR_OK);
+	ck_assert_str_eq(d.sha256_hex,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	ck_assert_str_eq(d.md5_base64, "");
 	close(fd);
 }
 END_TEST

@@ -238,7 +238,7 @@ START_TEST(test_put_range_get_head_delete)
 	int fd = body_file(payload, sizeof(payload) - 1);
 
 	snprintf(key, sizeof(key), "%sdocuments/1.pdf", prefix);
-	ck_assert_int_eq(digest_fd(fd, 6, sizeof(payload) - 1, &d), ERR_OK);
+	ck_assert_int_eq(digest_fd(fd, 6, sizeof(payload) - 1, 1, &d), ERR_OK);
 	p.fd = fd;
 	p.offset = 6;
 	p.length = sizeof(payload) - 1;
@@ -292,7 +292,7 @@ put_small(const char *key, const char *payload)
 	const char *err = NULL;
 	int fd = body_file(payload, strlen(payload));
 
-	ck_assert_int_eq(digest_fd(fd, 6, (off_t)strlen(payload), &d), ERR_OK);
+	ck_assert_int_eq(digest_fd(fd, 6, (off_t)strlen(payload), 1, &d), ERR_OK);
 	p.fd = fd;
 	p.offset = 6;
 	p.length = (off_t)strlen(payload);
@@ -466,7 +466,7 @@ START_TEST(test_bad_md5_leaves_nothing)
 	enum err rc;
 
 	snprintf(key, sizeof(key), "%sbadmd5.txt", prefix);
-	ck_assert_int_eq(digest_fd(ofd, 6, 11, &other), ERR_OK);
+	ck_assert_int_eq(digest_fd(ofd, 6, 11, 1, &other), ERR_OK);
 	p.fd = fd;
 	p.offset = 6;
 	p.length = 14;
@@ -615,7 +615,7 @@ START_TEST(test_big_put_bounded_memory)
 			chunk[i] = (char)((off / (off_t)sizeof(chunk)) * 31 + (off_t)i * 7);
 		ck_assert_int_eq(pwrite(fd, chunk, sizeof(chunk), off), (ssize_t)sizeof(chunk));
 	}
-	ck_assert_int_eq(digest_fd(fd, 6, size, &d), ERR_OK);
+	ck_assert_int_eq(digest_fd(fd, 6, size, 1, &d), ERR_OK);
 	snprintf(key, sizeof(key), "%sbig.bin", prefix);
 	p.fd = fd;
 	p.offset = 6;
@@ -670,7 +670,7 @@ START_TEST(test_outage_and_recovery)
 	put_small(before, "survives");
 
 	ck_assert_int_eq(system(stop), 0);
-	ck_assert_int_eq(digest_fd(fd, 6, 8, &d), ERR_OK);
+	ck_assert_int_eq(digest_fd(fd, 6, 8, 1, &d), ERR_OK);
 	p.fd = fd;
 	p.offset = 6;
 	p.length = 8;
