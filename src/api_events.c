@@ -28,12 +28,12 @@ api_events_list(struct req *r)
 	    &limit)) != ERR_OK)
 		return rc;
 	if ((pg = db_conn()) == NULL)
-		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+		return ERR_DB;
 	/* The customer comes from the identity alone: invariant 4. */
 	if ((rc = events_list(pg, id->customer, (int64_t)after, (int)limit, &out,
 	    &errstr)) != ERR_OK) {
 		if (rc == ERR_DB)
-			return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+			return ERR_DB;
 		log_errorx("events: %s", errstr ? errstr : err_strerror(rc));
 		return req_fail(r, ERR_INTERNAL, NULL, "internal error");
 	}

@@ -19,6 +19,20 @@
 /* Where nginx serves local objects from (internal; coffer-site.conf.in). */
 #define OBJECTS_LOCATION	"/_objects/"
 
+/* The stored file a link names, its failure told as the API tells it. */
+static enum err
+api_links_ref(struct req *r, const char *customer_id, const char *file_id,
+    struct link_file *f)
+{
+	enum err rc = files_link_ref(r, customer_id, file_id, f);
+
+	if (rc == ERR_NOTFOUND)
+		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
+	if (rc != ERR_OK && rc != ERR_DB)
+		return req_fail(r, ERR_INTERNAL, NULL, "lookup failed");
+	return rc;
+}
+
 enum err
 api_links_url(struct req *r)
 {
@@ -35,16 +49,8 @@ api_links_url(struct req *r)
 	    (rc = query_get_int(r, "expiresIn", LINK_EXPIRES_MIN, LINK_EXPIRES_MAX,
 	    LINK_EXPIRES_DEFAULT, &expires_in)) != ERR_OK)
 		return rc;
-	switch ((rc = files_link_ref(r, id->customer, r->args[0], &f))) {
-	case ERR_OK:
-		break;
-	case ERR_NOTFOUND:
-		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
-	case ERR_DB:
-		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
-	default:
-		return req_fail(r, ERR_INTERNAL, NULL, "lookup failed");
-	}
+	if ((rc = api_links_ref(r, id->customer, r->args[0], &f)) != ERR_OK)
+		return rc;
 	if ((rc = link_make(r, &f, expires_in, &url, &exp)) != ERR_OK)
 		return rc;
 	link_iso8601(exp, when, sizeof(when));
@@ -107,16 +113,8 @@ api_links_download(struct req *r)
 	default:
 		return req_fail(r, ERR_FORBIDDEN, "LINK_INVALID", "This download link is not valid");
 	}
-	switch ((rc = files_link_ref(r, r->args[0], r->args[1], &f))) {
-	case ERR_OK:
-		break;
-	case ERR_NOTFOUND:
-		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
-	case ERR_DB:
-		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
-	default:
-		return req_fail(r, ERR_INTERNAL, NULL, "lookup failed");
-	}
+	if ((rc = api_links_ref(r, r->args[0], r->args[1], &f)) != ERR_OK)
+		return rc;
 	if (!api_links_key_ok(f.storage_key) || !api_links_mime_ok(f.mime_type) ||
 	    link_disposition(f.original_name, cd, sizeof(cd)) == -1) {
 		log_errorx("download of %s refused: unexpected key, type or name in its row",

@@ -22,14 +22,6 @@
 
 #define DELETE_BODY_MAX	(16 * 1024)
 
-static enum err
-api_storage_db(struct req *r, PGconn **pg)
-{
-	if ((*pg = db_conn()) == NULL)
-		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
-	return ERR_OK;
-}
-
 /* A failed report or recalculation, told without internals. */
 static enum err
 api_storage_fail(struct req *r, enum err rc, const char *errstr)
@@ -38,7 +30,7 @@ api_storage_fail(struct req *r, enum err rc, const char *errstr)
 		return req_fail(r, ERR_NOTFOUND, "CUSTOMER_NOT_FOUND",
 		    "No storage account exists for this customer");
 	if (rc == ERR_DB)
-		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+		return ERR_DB;
 	log_errorx("%s: %s", r->route, errstr ? errstr : err_strerror(rc));
 	return req_fail(r, ERR_INTERNAL, NULL, "internal error");
 }
@@ -53,7 +45,7 @@ api_storage_quota(struct req *r)
 	enum err rc;
 
 	if ((rc = authz_check(r, AUTHZ_FILES_READ, &id)) != ERR_OK ||
-	    (rc = api_storage_db(r, &pg)) != ERR_OK)
+	    (rc = (pg = db_conn()) == NULL ? ERR_DB : ERR_OK) != ERR_OK)
 		return rc;
 	if ((rc = quota_get(pg, id->customer, &q, &errstr)) != ERR_OK)
 		return api_storage_fail(r, rc, errstr);
@@ -71,7 +63,7 @@ api_storage_stats(struct req *r)
 	enum err rc;
 
 	if ((rc = authz_check(r, AUTHZ_FILES_READ, &id)) != ERR_OK ||
-	    (rc = api_storage_db(r, &pg)) != ERR_OK)
+	    (rc = (pg = db_conn()) == NULL ? ERR_DB : ERR_OK) != ERR_OK)
 		return rc;
 	if ((rc = quota_stats(pg, id->customer, &o, &errstr)) != ERR_OK)
 		return api_storage_fail(r, rc, errstr);
@@ -226,7 +218,7 @@ api_storage_recalculate(struct req *r)
 	enum err rc;
 
 	if ((rc = authz_check(r, AUTHZ_USAGE_RECALCULATE, &id)) != ERR_OK ||
-	    (rc = api_storage_db(r, &pg)) != ERR_OK)
+	    (rc = (pg = db_conn()) == NULL ? ERR_DB : ERR_OK) != ERR_OK)
 		return rc;
 	memset(&drift, 0, sizeof(drift));
 	if ((rc = quota_recalculate(pg, id->customer, id->user, &drift, &errstr)) != ERR_OK)

@@ -140,7 +140,7 @@ files_list(struct req *r, const struct identity *id)
 	    (rc = files_cursor(r, cursor, &micros, &uuid)) != ERR_OK)
 		return rc;
 	if ((pg = db_conn()) == NULL)
-		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+		return ERR_DB;
 	/* One row more than asked tells whether another page exists. */
 	snprintf(limbuf, sizeof(limbuf), "%lld", limit + 1);
 	params[0] = id->customer;
@@ -182,7 +182,7 @@ files_get(struct req *r, const struct identity *id, const char *file_id)
 	if (!storekey_uuid_ok(file_id))
 		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
 	if ((pg = db_conn()) == NULL)
-		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+		return ERR_DB;
 	params[0] = id->customer;
 	params[1] = file_id;
 	if ((rc = db_run(pg, &files_get_stmt, params, &res, &errstr)) != ERR_OK)
@@ -241,7 +241,7 @@ files_delete(struct req *r, const struct identity *id, const char *file_id,
 	if (file_id != NULL && !storekey_uuid_ok(file_id))
 		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
 	if ((pg = db_conn()) == NULL)
-		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+		return ERR_DB;
 	memset(&del, 0, sizeof(del));
 	rc = file_id != NULL ?
 	    quota_delete(pg, id->customer, file_id, id->user, &del, &errstr) :

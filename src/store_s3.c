@@ -349,12 +349,22 @@ store_s3_result(struct store_s3_call *c, const char *what, const char **errstr)
 
 /* ---- the interface ----------------------------------------------------- */
 
-/* RFC 3986 unreserved: the bytes that percent-encoding leaves alone. */
-static int
-store_s3_unreserved(unsigned char ch)
+/* Byte c percent-encoded into out (room for 3), or as it is when RFC 3986
+ * unreserved ('/' too with keep_slash).  Returns the bytes written. */
+static size_t
+store_s3_pct_byte(unsigned char c, int keep_slash, char *out)
 {
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
+	static const char hex[] = "0123456789ABCDEF";
+
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
+		out[0] = (char)c;
+		return 1;
+	}
+	out[0] = '%';
+	out[1] = hex[c >> 4];
+	out[2] = hex[c & 15];
+	return 3;
 }
 
 /*
@@ -429,9 +439,9 @@ store_s3_close(void *h)
 static void
 store_s3_pct_encode(const char *in, char *out, size_t outlen)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p = (const unsigned char *)in;
 	size_t o = 0, need, k, clen;
+	char scratch[3];
 
 	for (; *p != '\0'; p += clen) {
 		/* One whole UTF-8 sequence (or one stray byte) at a time. */
@@ -439,20 +449,12 @@ store_s3_pct_encode(const char *in, char *out, size_t outlen)
 		if (*p >= 0xc0)
 			while (clen < 4 && (p[clen] & 0xc0) == 0x80)
 				clen++;
-		need = 0;
-		for (k = 0; k < clen; k++)
-			need += store_s3_unreserved(p[k]) ? 1 : 3;
+		for (need = 0, k = 0; k < clen; k++)
+			need += store_s3_pct_byte(p[k], 0, scratch);
 		if (o + need + 1 > outlen)
 			break;
-		for (k = 0; k < clen; k++) {
-			if (store_s3_unreserved(p[k]))
-				out[o++] = (char)p[k];
-			else {
-				out[o++] = '%';
-				out[o++] = hex[p[k] >> 4];
-				out[o++] = hex[p[k] & 15];
-			}
-		}
+		for (k = 0; k < clen; k++)
+			o += store_s3_pct_byte(p[k], 0, out + o);
 	}
 	out[o] = '\0';
 }
@@ -637,20 +639,13 @@ store_s3_ping(void *h, const char **errstr)
 static int
 store_s3_url_encode(const char *in, int keep_slash, char *out, size_t outlen)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p;
 	size_t o = 0;
 
 	for (p = (const unsigned char *)in; *p != '\0'; p++) {
 		if (o + 4 > outlen)
 			return -1;
-		if (store_s3_unreserved(*p) || (keep_slash && *p == '/'))
-			out[o++] = (char)*p;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		}
+		o += store_s3_pct_byte(*p, keep_slash, out + o);
 	}
 	out[o] = '\0';
 	return 0;

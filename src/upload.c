@@ -176,7 +176,7 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 
 	/* 4. Reserve: one atomic statement decides, under any concurrency. */
 	if ((pg = db_conn()) == NULL)
-		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+		return ERR_DB;
 	memset(&up, 0, sizeof(up));
 	up.customer_id = id->customer;
 	up.storage_key = keybuf;
