@@ -9,6 +9,7 @@
 #include "apikey.h"
 #include "auth.h"
 #include "authz.h"
+#include "customer.h"
 #include "db.h"
 #include "log.h"
 #include "pool.h"
@@ -16,12 +17,6 @@
 
 /* The platform's way of naming the customer a request acts for. */
 #define API_AUTH_SELECT	"HTTP_COFFER_CUSTOMER"
-
-static const struct db_stmt api_auth_st_customer = {
-	"auth_customer_status",
-	"SELECT status = 'active' FROM customers WHERE customer_id = $1::uuid",
-	1
-};
 
 /* A database failure while checking credentials: 503 AUTH_UNAVAILABLE
  * (through nginx) when PostgreSQL is away, a plain 500 otherwise.  db.c
@@ -117,18 +112,13 @@ api_auth_select(struct req *r, struct identity *id)
 static enum err
 api_auth_customer(struct req *r, const struct identity *id)
 {
-	const char *params[1] = { id->customer };
-	PGresult *res;
+	bool found, active;
 	enum err rc;
-	int found, active;
 
 	if (id->customer[0] == '\0')
 		return ERR_OK;		/* a platform identity naming none */
-	if ((rc = db_run(db_conn(), &api_auth_st_customer, params, &res, NULL)) != ERR_OK)
+	if ((rc = customer_status(db_conn(), id->customer, &found, &active)) != ERR_OK)
 		return api_auth_db_fail(r, rc);
-	found = PQntuples(res) == 1;
-	active = found && PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
 	if (!found)
 		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
 		    "The customer does not exist");

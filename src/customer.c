@@ -59,6 +59,13 @@ static const struct db_stmt customer_st_set_status = {
 	3
 };
 
+/* /auth's check of every JWT-authenticated request: is the customer active? */
+static const struct db_stmt customer_st_status = {
+	"customer_status",
+	"SELECT status = 'active' FROM customers WHERE customer_id = $1::uuid",
+	1
+};
+
 static const struct db_stmt customer_st_limit_source = {
 	"customer_limit_source",
 	"SELECT limit_override IS NOT NULL OR limit_override_unlimited FROM customers"
@@ -192,5 +199,21 @@ customer_show(PGconn *pg, const char *id, struct json_object **out, const char *
 	json_object_object_add(*out, "customerId", json_object_new_string(id));
 	json_object_object_add(*out, "limitSource",
 	    json_object_new_string(override ? "override" : "plan"));
+	return ERR_OK;
+}
+
+enum err
+customer_status(PGconn *pg, const char *id, bool *found, bool *active)
+{
+	const char *params[1] = { id };
+	PGresult *res;
+	enum err rc;
+
+	*found = *active = false;
+	if ((rc = db_run(pg, &customer_st_status, params, &res, NULL)) != ERR_OK)
+		return rc;
+	*found = PQntuples(res) == 1;
+	*active = *found && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
 	return ERR_OK;
 }

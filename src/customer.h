@@ -41,4 +41,10 @@ enum err customer_set_status(PGconn *pg, const char *id, bool active,
 enum err customer_show(PGconn *pg, const char *id, struct json_object **out,
     const char **errstr);
 
+/*
+ * Whether customer id exists and is active: one indexed read, the
+ * statement /auth runs for each JWT-authenticated request.  ERR_DB only.
+ */
+enum err customer_status(PGconn *pg, const char *id, bool *found, bool *active);
+
 #endif

@@ -28,7 +28,8 @@
  * and strand the file; recalculation repairs and reports the drift.
  */
 
-/* The effective limit is coffer_effective_limit() in one place (001). */
+/* The effective limit is coffer_effective_limit(c, plan limit) in one place
+ * (004); the two-argument form is inlined into each statement's plan. */
 static const struct db_stmt quota_st_reserve = {
 	"quota_reserve",
 	"WITH c AS ("
@@ -36,8 +37,9 @@ static const struct db_stmt quota_st_reserve = {
 	" FROM plans p"
 	" WHERE c.customer_id = $1::uuid AND p.name = c.plan AND c.status = 'active'"
 	"  AND $9::bigint <= p.max_file_size"
-	"  AND (coffer_effective_limit(c) IS NULL"
-	"   OR c.storage_used + c.storage_reserved + $9::bigint <= coffer_effective_limit(c))"
+	"  AND (coffer_effective_limit(c, p.storage_limit) IS NULL"
+	"   OR c.storage_used + c.storage_reserved + $9::bigint"
+	"    <= coffer_effective_limit(c, p.storage_limit))"
 	" RETURNING c.customer_id)"
 	" INSERT INTO files (customer_id, storage_key, category, subcategory, entity_id,"
 	"  original_name, mime_type, file_type, size, uploaded_by, metadata, sha256, state)"
@@ -50,7 +52,7 @@ static const struct db_stmt quota_st_reserve = {
 /* The quota, and the reason a reservation was refused. */
 static const struct db_stmt quota_st_get = {
 	"quota_get",
-	"SELECT c.storage_used, c.storage_reserved, coffer_effective_limit(c),"
+	"SELECT c.storage_used, c.storage_reserved, coffer_effective_limit(c, p.storage_limit),"
 	" c.plan, c.status, p.max_file_size"
 	" FROM customers c JOIN plans p ON p.name = c.plan"
 	" WHERE c.customer_id = $1::uuid",
@@ -67,8 +69,9 @@ static const struct db_stmt quota_st_commit = {
 	" c AS ("
 	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.size, 0),"
 	"  storage_used = c.storage_used + f.size"
-	" FROM f WHERE c.customer_id = f.customer_id"
-	" RETURNING c.customer_id, c.storage_used AS used, coffer_effective_limit(c) AS lim),"
+	" FROM f, plans p WHERE c.customer_id = f.customer_id AND p.name = c.plan"
+	" RETURNING c.customer_id, c.storage_used AS used,"
+	"  coffer_effective_limit(c, p.storage_limit) AS lim),"
 	" u AS ("
 	" INSERT INTO storage_usage AS s (customer_id, file_type, category, file_count, total_size)"
 	" SELECT f.customer_id, f.file_type, f.category, 1, f.size FROM f JOIN c USING (customer_id)"
@@ -133,8 +136,9 @@ static const struct db_stmt quota_st_release = {
 	" RETURNING customer_id, id, storage_key, size, file_type, category)," \
 	" c AS ("							\
 	" UPDATE customers c SET storage_used = greatest(c.storage_used - f.size, 0)" \
-	" FROM f WHERE c.customer_id = f.customer_id"			\
-	" RETURNING c.customer_id, c.storage_used AS used, coffer_effective_limit(c) AS lim)," \
+	" FROM f, plans p WHERE c.customer_id = f.customer_id AND p.name = c.plan" \
+	" RETURNING c.customer_id, c.storage_used AS used,"		\
+	"  coffer_effective_limit(c, p.storage_limit) AS lim),"		\
 	" u AS ("							\
 	" UPDATE storage_usage s SET file_count = greatest(s.file_count - 1, 0)," \
 	"  total_size = greatest(s.total_size - f.size, 0), last_updated = now()" \
@@ -172,7 +176,7 @@ static const struct db_stmt quota_st_object_removed = {
 
 static const struct db_stmt quota_st_stats = {
 	"quota_stats",
-	"SELECT c.storage_used, c.storage_reserved, coffer_effective_limit(c),"
+	"SELECT c.storage_used, c.storage_reserved, coffer_effective_limit(c, p.storage_limit),"
 	" c.plan, c.status, p.max_file_size,"
 	" (SELECT coalesce(json_agg(json_build_object('fileType', s.file_type,"
 	"   'category', s.category, 'fileCount', s.file_count, 'totalSize', s.total_size)"

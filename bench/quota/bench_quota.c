@@ -1,10 +1,12 @@
 /*
- * bench_quota.c - reserve+commit transactions per second through quota.c,
- * and the pgbench script that runs the very same statements.
+ * bench_quota.c - an upload's database work per second through Coffer's own
+ * code (/auth's customer check, quota.c's reserve and commit), and the
+ * pgbench script that runs the very same statements.
  *
  *   bench_quota run -m hot|spread -c CLIENTS -T SECONDS
  *       CLIENTS processes, each with its own connection, loop on
- *       quota_reserve() + quota_commit() for SECONDS; prints "tps=..."
+ *       customer_status() + quota_reserve() + quota_commit() for SECONDS;
+ *       prints "tps=..."
  *   bench_quota emit-pgbench -m hot|spread -o FILE
  *       runs one upload (so every statement is prepared), reads the text of
  *       the prepared statements back from pg_prepared_statements and writes
@@ -15,7 +17,7 @@
  * Spread mode picks one of the 1,000 customers in bench_customers(n,
  * customer_id) per transaction by a prepared lookup; pgbench cannot build a
  * UUID from a random number, so it does the same lookup, and both sides
- * send three statements per transaction.  bench/quota/run sets it all up.
+ * send four statements per transaction (three in hot mode).  bench/quota/run sets it all up.
  */
 #include "config.h"
 
@@ -27,10 +29,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "customer.h"
 #include "db.h"
 #include "quota.h"
 
+#define NELEM(a)	((long)(sizeof(a) / sizeof((a)[0])))
 #define SIZE	1000		/* bytes per upload: the limit never binds */
+/* Any well-formed digest: the column only checks the form. */
+#define SHA256	"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 static const struct db_stmt bench_st_customer = {
 	"bench_customer",
@@ -51,7 +57,7 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One reserve + commit (plus the lookup in spread mode); 0 on success. */
+/* One upload's statements (plus the lookup in spread mode); 0 on success. */
 static int
 bench_one(PGconn *pg, unsigned *seed, char cid[QUOTA_ID_LEN])
 {
@@ -60,6 +66,7 @@ bench_one(PGconn *pg, unsigned *seed, char cid[QUOTA_ID_LEN])
 	struct quota_upload u;
 	PGresult *res;
 	uint64_t k;
+	bool found, active;
 
 	if (spread) {
 		snprintf(n, sizeof(n), "%d", 1 + (int)(rand_r(seed) % 1000));
@@ -69,6 +76,8 @@ bench_one(PGconn *pg, unsigned *seed, char cid[QUOTA_ID_LEN])
 		PQclear(res);
 	} else
 		snprintf(cid, QUOTA_ID_LEN, "%s", hot);
+	if (customer_status(pg, cid, &found, &active) != ERR_OK || !active)
+		return -1;
 	/* pgbench: \set k random(1, 9000000000000000000) */
 	k = 1 + (((uint64_t)rand_r(seed) << 42) ^ ((uint64_t)rand_r(seed) << 21) ^
 	    (uint64_t)rand_r(seed)) % UINT64_C(9000000000000000000);
@@ -85,6 +94,7 @@ bench_one(PGconn *pg, unsigned *seed, char cid[QUOTA_ID_LEN])
 	u.size = SIZE;
 	u.uploaded_by = "bench";
 	u.metadata_json = "{}";
+	u.sha256 = SHA256;
 	if (quota_reserve(pg, &u, id, NULL, NULL) != ERR_OK)
 		return -1;
 	return quota_commit(pg, cid, id, "bench", NULL) == ERR_OK ? 0 : -1;
@@ -155,7 +165,7 @@ bench_run(int clients, double seconds)
 /* The prepared text with $N turned into :VAR (names[N-1]). */
 static void
 bench_emit_stmt(FILE *fp, PGconn *pg, const char *name, const char *const *names,
-    const char *suffix)
+    long nnames, const char *suffix)
 {
 	const char *params[1] = { name };
 	const char *s;
@@ -172,6 +182,10 @@ bench_emit_stmt(FILE *fp, PGconn *pg, const char *name, const char *const *names
 	for (s = PQgetvalue(res, 0, 0); *s != '\0'; s++) {
 		if (*s == '$' && s[1] >= '1' && s[1] <= '9') {
 			n = strtol(s + 1, &end, 10);
+			if (n > nnames) {
+				fprintf(stderr, "bench_quota: %s has $%ld, no name for it\n", name, n);
+				exit(1);
+			}
 			fprintf(fp, ":%s", names[n - 1]);
 			s = end - 1;
 		} else
@@ -186,7 +200,8 @@ bench_emit(const char *path)
 {
 	static const char *const lookup[] = { "n" };
 	static const char *const reserve[] = { "cid", "k", "category", "subcategory",
-	    "entity", "name", "mime", "ftype", "size", "uploader", "meta" };
+	    "entity", "name", "mime", "ftype", "size", "uploader", "meta", "sha" };
+	static const char *const status[] = { "cid" };
 	static const char *const commit[] = { "cid", "id", "actor" };
 	PGconn *pg = PQconnectdb(dburl);
 	char cid[QUOTA_ID_LEN];
@@ -205,11 +220,12 @@ bench_emit(const char *path)
 	    "-- the statements quota.c sends, word for word.\n");
 	if (spread) {
 		fprintf(fp, "\\set n random(1, 1000)\n");
-		bench_emit_stmt(fp, pg, "bench_customer", lookup, " \\gset");
+		bench_emit_stmt(fp, pg, "bench_customer", lookup, NELEM(lookup), " \\gset");
 	}
+	bench_emit_stmt(fp, pg, "customer_status", status, NELEM(status), "");
 	fprintf(fp, "\\set k random(1, 9000000000000000000)\n");
-	bench_emit_stmt(fp, pg, "quota_reserve", reserve, " \\gset");
-	bench_emit_stmt(fp, pg, "quota_commit", commit, "");
+	bench_emit_stmt(fp, pg, "quota_reserve", reserve, NELEM(reserve), " \\gset");
+	bench_emit_stmt(fp, pg, "quota_commit", commit, NELEM(commit), "");
 	fclose(fp);
 	PQfinish(pg);
 	return 0;
