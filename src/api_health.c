@@ -10,6 +10,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "migrate.h"
 #include "router.h"
 #include "store.h"
 #include "resp.h"
@@ -30,17 +31,30 @@ api_health_readyz(struct req *r)
 {
 	struct json_object *o = json_object_new_object(), *checks;
 	const struct store_backend *store;
-	const char *errstr = NULL;
+	const char *errstr = NULL, *schema = "unknown";
 	enum err db = db_ping(), be;
+	int have, want = migrate_latest();
 	void *sh;
 
+	/* A cofferd newer than the schema would fail on its first statement
+	 * that needs a new migration: not ready until `cofferctl migrate`. */
+	if (db == ERR_OK) {
+		have = migrate_current(db_conn());
+		schema = have >= want ? "ok" : "behind";
+		if (have < want) {
+			log_warnx("readiness: database schema at version %d, this cofferd needs %d:"
+			    " run cofferctl migrate", have, want);
+			db = ERR_CONFLICT;
+		}
+	}
 	if ((be = app_store(&store, &sh, &errstr)) == ERR_OK)
 		be = store->ping(sh, &errstr);
 	if (be != ERR_OK)
 		log_warnx("readiness: storage backend: %s", errstr ? errstr : "unavailable");
 	checks = json_object_new_object();
-	json_object_object_add(checks, "database",
-	    json_object_new_string(db == ERR_OK ? "ok" : "unavailable"));
+	json_object_object_add(checks, "database", json_object_new_string(
+	    db == ERR_OK || db == ERR_CONFLICT ? "ok" : "unavailable"));
+	json_object_object_add(checks, "schema", json_object_new_string(schema));
 	json_object_object_add(checks, "storage",
 	    json_object_new_string(be == ERR_OK ? "ok" : "unavailable"));
 	json_object_object_add(o, "status", json_object_new_string(

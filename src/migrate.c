@@ -46,7 +46,7 @@ migrate_current(PGconn *pg)
 	return v;
 }
 
-static int
+int
 migrate_latest(void)
 {
 	return migrations_count ? migrations[migrations_count - 1].version : 0;

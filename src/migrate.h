@@ -32,4 +32,7 @@ enum err migrate_status(PGconn *pg, FILE *out, char *errbuf, size_t errlen);
 /* The newest version applied, 0 for an empty database, -1 on error. */
 int migrate_current(PGconn *pg);
 
+/* The newest version this program carries (and its statements expect). */
+int migrate_latest(void);
+
 #endif

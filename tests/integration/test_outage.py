@@ -42,7 +42,7 @@ def test_s3_outage_uploads_503_nothing_charged_then_recover(s3_stack):
         subprocess.run(["bash", "-c", stop], check=True, timeout=60)
         r = wait_ready(s3_stack, 503)
         assert r.json() == {"status": "not ready",
-                            "checks": {"database": "ok", "storage": "unavailable"}}
+                            "checks": {"database": "ok", "schema": "ok", "storage": "unavailable"}}
         attempts = [
             t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
                      content_type="image/png"),
@@ -67,7 +67,7 @@ def test_s3_outage_uploads_503_nothing_charged_then_recover(s3_stack):
     # Back: ready again and uploads work, with the same cofferd.
     pid = s3_stack.master_pid()
     r = wait_ready(s3_stack, 200)
-    assert r.json()["checks"] == {"database": "ok", "storage": "ok"}
+    assert r.json()["checks"] == {"database": "ok", "schema": "ok", "storage": "ok"}
     again = t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
                      content_type="image/png")
     assert again.status_code == 200, again.text
@@ -102,7 +102,8 @@ def test_readyz_follows_the_database(api):
         pg_ctl(api, "-m", "fast", "-w", "-t", "60", "stop")
         r = wait_ready(api, 503)
         assert r.json() == {"status": "not ready",
-                            "checks": {"database": "unavailable", "storage": "ok"}}
+                            "checks": {"database": "unavailable", "schema": "unknown",
+                                       "storage": "ok"}}
         # The API says so too (the credential check needs the database).
         r = t.upload(sample("pdf"))
         assert r.status_code == 503, r.text
@@ -110,9 +111,30 @@ def test_readyz_follows_the_database(api):
     finally:
         pg_ctl(api, "-l", log, "-w", "-t", "60", "start")
     r = wait_ready(api, 200)
-    assert r.json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok"}}
+    assert r.json() == {"status": "ready",
+                        "checks": {"database": "ok", "schema": "ok", "storage": "ok"}}
     r = t.upload(sample("pdf"))
     assert r.status_code == 200, r.text
     assert_object(api, r.json()["data"]["filePath"], sample("pdf"), "application/pdf")
     assert t.quota()["used"] == len(sample("pdf")) == t.stored_sum()
 
+
+
+def test_readyz_waits_for_the_schema(api):
+    """A cofferd newer than the database's schema is not ready until
+    `cofferctl migrate` has run (it would fail on the new statements), and
+    says so; the log names the fix."""
+    newest = api.psql("SELECT version || '|' || name FROM schema_migrations"
+                      " ORDER BY version DESC LIMIT 1")
+    version, name = newest.split("|")
+    api.psql(f"DELETE FROM schema_migrations WHERE version = {version}")
+    try:
+        r = wait_ready(api, 503)
+        assert r.json() == {"status": "not ready",
+                            "checks": {"database": "ok", "schema": "behind", "storage": "ok"}}
+        log = Path(api.env["COFFER_LOG"]).read_text()
+        assert f"this cofferd needs {version}: run cofferctl migrate" in log
+    finally:
+        api.psql(f"INSERT INTO schema_migrations (version, name) VALUES ({version}, '{name}')")
+    r = wait_ready(api, 200)
+    assert r.json()["checks"] == {"database": "ok", "schema": "ok", "storage": "ok"}
