@@ -26,6 +26,9 @@ api_health_healthz(struct req *r)
 	return ERR_OK;
 }
 
+/* The schema version this worker last reported as behind (-1: none). */
+static int api_health_schema_logged = -1;
+
 enum err
 api_health_readyz(struct req *r)
 {
@@ -37,15 +40,21 @@ api_health_readyz(struct req *r)
 	void *sh;
 
 	/* A cofferd newer than the schema would fail on its first statement
-	 * that needs a new migration: not ready until `cofferctl migrate`. */
+	 * that needs a new migration: not ready until `cofferctl migrate`.
+	 * Said once per worker and version, not on every probe. */
 	if (db == ERR_OK) {
 		have = migrate_current(db_conn());
-		schema = have >= want ? "ok" : "behind";
-		if (have < want) {
-			log_warnx("readiness: database schema at version %d, this cofferd needs %d:"
-			    " run cofferctl migrate", have, want);
+		if (have < 0) {
+			db = ERR_DB;	/* the connection went away since the ping */
+		} else if (have < want) {
+			schema = "behind";
 			db = ERR_CONFLICT;
-		}
+			if (have != api_health_schema_logged)
+				log_warnx("readiness: database schema at version %d, this cofferd"
+				    " needs %d: run cofferctl migrate", have, want);
+		} else
+			schema = "ok";
+		api_health_schema_logged = have;
 	}
 	if ((be = app_store(&store, &sh, &errstr)) == ERR_OK)
 		be = store->ping(sh, &errstr);

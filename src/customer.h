@@ -43,7 +43,8 @@ enum err customer_show(PGconn *pg, const char *id, struct json_object **out,
 
 /*
  * Whether customer id exists and is active: one indexed read, the
- * statement /auth runs for each JWT-authenticated request.  ERR_DB only.
+ * statement /auth runs for each JWT-authenticated request.  Errors are
+ * db_run()'s: ERR_DB, or ERR_BADREQ for a malformed id.
  */
 enum err customer_status(PGconn *pg, const char *id, bool *found, bool *active);
 

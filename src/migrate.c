@@ -39,9 +39,14 @@ migrate_current(PGconn *pg)
 	PGresult *res;
 	int v = -1;
 
+	const char *state;
+
 	res = PQexec(pg, "SELECT coalesce(max(version), 0) FROM schema_migrations");
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		v = atoi(PQgetvalue(res, 0, 0));
+	else if ((state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) != NULL &&
+	    strcmp(state, "42P01") == 0)
+		v = 0;		/* no schema_migrations: never migrated */
 	PQclear(res);
 	return v;
 }

@@ -29,7 +29,7 @@ enum err migrate_up(PGconn *pg, FILE *out, char *errbuf, size_t errlen);
 /* Print each known migration as applied or pending to out. */
 enum err migrate_status(PGconn *pg, FILE *out, char *errbuf, size_t errlen);
 
-/* The newest version applied, 0 for an empty database, -1 on error. */
+/* The newest version applied, 0 for a database never migrated, -1 on error. */
 int migrate_current(PGconn *pg);
 
 /* The newest version this program carries (and its statements expect). */

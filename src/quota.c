@@ -29,17 +29,23 @@
  */
 
 /* The effective limit is coffer_effective_limit(c, plan limit) in one place
- * (004); the two-argument form is inlined into each statement's plan. */
+ * (004); the two-argument form is inlined into each statement's plan.
+ *
+ * Statements that update a customer read its plan by sub-SELECT, never by
+ * joining plans: when a plan change commits while the statement waits for
+ * the customer's row lock, PostgreSQL rechecks the new row against the
+ * joined rows it already has, so a join on the old plan would match
+ * nothing and the counters would silently not move. */
+#define QUOTA_PLAN(col)	"(SELECT p." col " FROM plans p WHERE p.name = c.plan)"
+
 static const struct db_stmt quota_st_reserve = {
 	"quota_reserve",
 	"WITH c AS ("
 	" UPDATE customers c SET storage_reserved = c.storage_reserved + $9::bigint"
-	" FROM plans p"
-	" WHERE c.customer_id = $1::uuid AND p.name = c.plan AND c.status = 'active'"
-	"  AND $9::bigint <= p.max_file_size"
-	"  AND (coffer_effective_limit(c, p.storage_limit) IS NULL"
-	"   OR c.storage_used + c.storage_reserved + $9::bigint"
-	"    <= coffer_effective_limit(c, p.storage_limit))"
+	" WHERE c.customer_id = $1::uuid AND c.status = 'active'"
+	"  AND $9::bigint <= " QUOTA_PLAN("max_file_size")
+	"  AND (c.storage_used + c.storage_reserved + $9::bigint"
+	"   > coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ")) IS NOT TRUE"
 	" RETURNING c.customer_id)"
 	" INSERT INTO files (customer_id, storage_key, category, subcategory, entity_id,"
 	"  original_name, mime_type, file_type, size, uploaded_by, metadata, sha256, state)"
@@ -69,9 +75,9 @@ static const struct db_stmt quota_st_commit = {
 	" c AS ("
 	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.size, 0),"
 	"  storage_used = c.storage_used + f.size"
-	" FROM f, plans p WHERE c.customer_id = f.customer_id AND p.name = c.plan"
+	" FROM f WHERE c.customer_id = f.customer_id"
 	" RETURNING c.customer_id, c.storage_used AS used,"
-	"  coffer_effective_limit(c, p.storage_limit) AS lim),"
+	"  coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ") AS lim),"
 	" u AS ("
 	" INSERT INTO storage_usage AS s (customer_id, file_type, category, file_count, total_size)"
 	" SELECT f.customer_id, f.file_type, f.category, 1, f.size FROM f JOIN c USING (customer_id)"
@@ -136,9 +142,9 @@ static const struct db_stmt quota_st_release = {
 	" RETURNING customer_id, id, storage_key, size, file_type, category)," \
 	" c AS ("							\
 	" UPDATE customers c SET storage_used = greatest(c.storage_used - f.size, 0)" \
-	" FROM f, plans p WHERE c.customer_id = f.customer_id AND p.name = c.plan" \
+	" FROM f WHERE c.customer_id = f.customer_id"			\
 	" RETURNING c.customer_id, c.storage_used AS used,"		\
-	"  coffer_effective_limit(c, p.storage_limit) AS lim),"		\
+	"  coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ") AS lim)," \
 	" u AS ("							\
 	" UPDATE storage_usage s SET file_count = greatest(s.file_count - 1, 0)," \
 	"  total_size = greatest(s.total_size - f.size, 0), last_updated = now()" \

@@ -672,6 +672,101 @@ run_children(int n, int (*fn)(PGconn *c, int i, void *arg), void *arg)
 	return ok;
 }
 
+/*
+ * One quota step run by a forked child while another session holds the
+ * customer's row, changing its plan; the plan change commits once the
+ * child waits on that row.  PostgreSQL then rechecks the child's
+ * statement against the new row: a statement that joined plans would
+ * match nothing and leave the counters unmoved.
+ */
+enum step { STEP_RESERVE, STEP_COMMIT, STEP_DELETE };
+
+static void
+step_while_plan_changes(const char *cid, const char *to_plan, enum step step,
+    const char *file_id, char out_id[QUOTA_ID_LEN])
+{
+	PGconn *other = connect_url();
+	int fds[2], st, waiting = 0, i;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	sql1(other, "BEGIN");
+	sql1(other, "UPDATE customers SET plan = '%s' WHERE customer_id = '%s'", to_plan, cid);
+	if ((pid = fork()) == 0) {
+		struct quota_upload u;
+		struct quota_deleted d;
+		char key[128], id[QUOTA_ID_LEN] = "";
+		PGconn *c;
+		enum err rc;
+
+		child_init();
+		close(fds[0]);
+		if (PQstatus(c = PQconnectdb(dburl)) != CONNECTION_OK)
+			_exit(3);
+		if (step == STEP_RESERVE) {
+			upload_init(&u, cid, MiB, "document", "invoices", key);
+			rc = quota_reserve(c, &u, id, NULL, NULL);
+		} else if (step == STEP_COMMIT)
+			rc = quota_commit(c, cid, file_id, ACTOR, NULL);
+		else {
+			rc = quota_delete(c, cid, file_id, ACTOR, &d, NULL);
+			free(rc == ERR_OK ? d.storage_key : NULL);
+		}
+		if (write(fds[1], id, sizeof(id)) != (ssize_t)sizeof(id))
+			_exit(3);
+		PQfinish(c);
+		_exit(rc == ERR_OK ? 0 : 1);
+	}
+	ck_assert_int_gt(pid, 0);
+	close(fds[1]);
+	/* Until the child's statement waits for the row lock we hold. */
+	for (i = 0; i < 100 && !waiting; i++) {
+		waiting = sqlint(pg, "SELECT count(*) FROM pg_stat_activity WHERE"
+		    " datname = current_database() AND wait_event_type = 'Lock'") > 0;
+		if (!waiting)
+			usleep(50 * 1000);
+	}
+	ck_assert_msg(waiting, "the child never waited for the customer's row");
+	sql1(other, "COMMIT");
+	ck_assert_int_eq(read(fds[0], out_id, QUOTA_ID_LEN), QUOTA_ID_LEN);
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "step %d failed while the plan changed (status %d)", (int)step, st);
+	PQfinish(other);
+}
+
+START_TEST(test_plan_change_while_waiting)
+{
+	const char *a = new_plan(10 * MiB, 5 * MiB), *b = new_plan(20 * MiB, 5 * MiB);
+	const char *cid = new_customer(a);
+	char id[QUOTA_ID_LEN], unused[QUOTA_ID_LEN];
+	struct quota_info q;
+
+	step_while_plan_changes(cid, b, STEP_RESERVE, NULL, id);
+	ck_assert_int_eq(strlen(id), 36);
+	ck_assert_int_eq(info(cid).reserved, MiB);
+	step_while_plan_changes(cid, a, STEP_COMMIT, id, unused);
+	q = info(cid);
+	ck_assert_int_eq(q.used, MiB);
+	ck_assert_int_eq(q.reserved, 0);
+	ck_assert_int_eq(q.limit, 10 * MiB);
+	/* The commit's breakdown, audit row and event exist, with the new limit. */
+	ck_assert_int_eq(sqlint(pg, "SELECT total_size FROM storage_usage WHERE customer_id='%s'"
+	    " AND file_type='document' AND category='invoices'", cid), MiB);
+	ck_assert_int_eq(sqlint(pg, "SELECT count(*) FROM audit_log WHERE customer_id='%s'"
+	    " AND action='upload' AND file_id='%s'", cid, id), 1);
+	ck_assert_int_eq(sqlint(pg, "SELECT quota_limit FROM storage_events WHERE customer_id='%s'"
+	    " AND type='file.uploaded' AND file_id='%s'", cid, id), 10 * MiB);
+	step_while_plan_changes(cid, b, STEP_DELETE, id, unused);
+	q = info(cid);
+	ck_assert_int_eq(q.used, 0);
+	ck_assert_int_eq(sqlint(pg, "SELECT quota_limit FROM storage_events WHERE customer_id='%s'"
+	    " AND type='file.deleted' AND file_id='%s'", cid, id), 20 * MiB);
+	assert_consistent(cid, "plan changes while waiting");
+}
+END_TEST
+
 /* 0: uploaded, 1: refused for quota, else a failure. */
 static int
 race_one_mib(PGconn *c, int i, void *arg)
@@ -1264,6 +1359,7 @@ main(void)
 	tc = tcase(s, "race", 300);
 	tcase_add_test(tc, test_race_fixed);
 	tcase_add_test(tc, test_race_mixed);
+	tcase_add_test(tc, test_plan_change_while_waiting);
 	tc = tcase(s, "settle", 300);
 	tcase_add_test(tc, test_settle_concurrent);
 	tcase_add_test(tc, test_recalculate_drift);
