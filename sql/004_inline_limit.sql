@@ -4,10 +4,10 @@
 -- sub-SELECT, and a SQL function with a sub-SELECT is never inlined: each
 -- statement that called it ran the SQL-function executor (parse, plan,
 -- execute the body), about 7 % of all CPU time in a 64 KiB upload
--- benchmark.  This form takes the plan's limit from the caller, which joins
--- plans anyway, and is inlined into the caller's plan.  The one-argument
--- form stays, for operators' queries, defined through this one so the rule
--- lives in one place.
+-- benchmark.  This form takes the plan's limit from the caller (a join, or
+-- a sub-SELECT where the caller updates the customer) and is inlined into
+-- the caller's plan.  The one-argument form stays, for operators' queries,
+-- defined through this one so the rule lives in one place.
 
 CREATE FUNCTION coffer_effective_limit(c customers, plan_limit bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE AS $$

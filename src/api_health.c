@@ -26,8 +26,9 @@ api_health_healthz(struct req *r)
 	return ERR_OK;
 }
 
-/* The schema version this worker last reported as behind (-1: none). */
-static int api_health_schema_logged = -1;
+/* The schema version this worker saw last (-1: none yet): a version that
+ * is behind is logged once, not on every probe. */
+static int api_health_schema_seen = -1;
 
 enum err
 api_health_readyz(struct req *r)
@@ -36,40 +37,37 @@ api_health_readyz(struct req *r)
 	const struct store_backend *store;
 	const char *errstr = NULL, *schema = "unknown";
 	enum err db = db_ping(), be;
-	int have, want = migrate_latest();
+	int have, want = migrate_latest(), ready;
 	void *sh;
 
 	/* A cofferd newer than the schema would fail on its first statement
-	 * that needs a new migration: not ready until `cofferctl migrate`.
-	 * Said once per worker and version, not on every probe. */
+	 * that needs a new migration: not ready until `cofferctl migrate`. */
 	if (db == ERR_OK) {
-		have = migrate_current(db_conn());
-		if (have < 0) {
+		if ((have = migrate_current(db_conn())) < 0)
 			db = ERR_DB;	/* the connection went away since the ping */
-		} else if (have < want) {
+		else if (have < want) {
 			schema = "behind";
-			db = ERR_CONFLICT;
-			if (have != api_health_schema_logged)
+			if (have != api_health_schema_seen)
 				log_warnx("readiness: database schema at version %d, this cofferd"
 				    " needs %d: run cofferctl migrate", have, want);
 		} else
 			schema = "ok";
-		api_health_schema_logged = have;
+		api_health_schema_seen = have;
 	}
 	if ((be = app_store(&store, &sh, &errstr)) == ERR_OK)
 		be = store->ping(sh, &errstr);
 	if (be != ERR_OK)
 		log_warnx("readiness: storage backend: %s", errstr ? errstr : "unavailable");
+	ready = db == ERR_OK && strcmp(schema, "ok") == 0 && be == ERR_OK;
 	checks = json_object_new_object();
-	json_object_object_add(checks, "database", json_object_new_string(
-	    db == ERR_OK || db == ERR_CONFLICT ? "ok" : "unavailable"));
+	json_object_object_add(checks, "database",
+	    json_object_new_string(db == ERR_OK ? "ok" : "unavailable"));
 	json_object_object_add(checks, "schema", json_object_new_string(schema));
 	json_object_object_add(checks, "storage",
 	    json_object_new_string(be == ERR_OK ? "ok" : "unavailable"));
-	json_object_object_add(o, "status", json_object_new_string(
-	    db == ERR_OK && be == ERR_OK ? "ready" : "not ready"));
+	json_object_object_add(o, "status", json_object_new_string(ready ? "ready" : "not ready"));
 	json_object_object_add(o, "checks", checks);
-	resp_json(r, db == ERR_OK && be == ERR_OK ? 200 : 503, o, NULL);
+	resp_json(r, ready ? 200 : 503, o, NULL);
 	return ERR_OK;
 }
 

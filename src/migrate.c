@@ -37,9 +37,8 @@ int
 migrate_current(PGconn *pg)
 {
 	PGresult *res;
-	int v = -1;
-
 	const char *state;
+	int v = -1;
 
 	res = PQexec(pg, "SELECT coalesce(max(version), 0) FROM schema_migrations");
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)

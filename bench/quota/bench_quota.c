@@ -17,7 +17,8 @@
  * Spread mode picks one of the 1,000 customers in bench_customers(n,
  * customer_id) per transaction by a prepared lookup; pgbench cannot build a
  * UUID from a random number, so it does the same lookup, and both sides
- * send four statements per transaction (three in hot mode).  bench/quota/run sets it all up.
+ * send four statements per transaction (three in hot mode).
+ * bench/quota/run sets it all up.
  */
 #include "config.h"
 

@@ -119,7 +119,6 @@ def test_readyz_follows_the_database(api):
     assert t.quota()["used"] == len(sample("pdf")) == t.stored_sum()
 
 
-
 def test_readyz_waits_for_the_schema(api):
     """A cofferd newer than the database's schema is not ready until
     `cofferctl migrate` has run (it would fail on the new statements), and
