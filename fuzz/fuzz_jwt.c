@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "identity.h"
+#include "engine/auth.h"
+#include "base/conf.h"
+#include "engine/identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "multipart.h"
-#include "pool.h"
+#include "engine/multipart.h"
+#include "base/pool.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

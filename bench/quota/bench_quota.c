@@ -30,9 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "customer.h"
-#include "db.h"
-#include "quota.h"
+#include "engine/customer.h"
+#include "engine/db.h"
+#include "engine/quota.h"
 
 #define NELEM(a)	((long)(sizeof(a) / sizeof((a)[0])))
 #define SIZE	1000		/* bytes per upload: the limit never binds */

@@ -24,12 +24,12 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
-#include "conf.h"
-#include "customer.h"
-#include "db.h"
-#include "migrate.h"
-#include "plan.h"
-#include "quota.h"
+#include "base/conf.h"
+#include "engine/customer.h"
+#include "engine/db.h"
+#include "engine/migrate.h"
+#include "engine/plan.h"
+#include "engine/quota.h"
 
 #define MiB	(INT64_C(1) << 20)
 #define ACTOR	"check_quota"

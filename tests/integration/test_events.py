@@ -1,6 +1,6 @@
 """The event outbox: quota thresholds, uploads and deletes, written in the
 same transaction as the change, announced with NOTIFY and read back through
-GET /api/storage/events (sql/003_events.sql, src/quota.c, src/events.c)."""
+GET /api/storage/events (sql/003_events.sql, src/engine/quota.c, src/engine/events.c)."""
 import json
 import subprocess
 import time

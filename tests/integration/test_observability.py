@@ -1,6 +1,6 @@
 """GET /metrics (Prometheus text, summed across workers through the
-scoreboard) and the logfmt request log (src/metrics.c, src/worker.c,
-src/log.c, docs/OPERATIONS.md)."""
+scoreboard) and the logfmt request log (src/daemon/metrics.c, src/daemon/worker.c,
+src/base/log.c, docs/OPERATIONS.md)."""
 import re
 import signal
 import subprocess

@@ -97,7 +97,7 @@ def start(stack, conf, directory):
 
 
 def log_msg(line):
-    """The msg of one logfmt line (src/log.c quotes it, escaping \\ and \")."""
+    """The msg of one logfmt line (src/base/log.c quotes it, escaping \\ and \")."""
     m = re.search(r'\bmsg=(?:"((?:[^"\\]|\\.)*)"|(\S+))', line)
     assert m, f"not a log line: {line!r}"
     if m.group(2) is not None:

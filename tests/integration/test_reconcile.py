@@ -1,6 +1,6 @@
 """`cofferctl reconcile` on both backends: damage injected through the
 database and the backend directly, repaired in one run, a second run clean,
-two concurrent runs acting once (src/reconcile.c, docs/OPERATIONS.md)."""
+two concurrent runs acting once (src/engine/reconcile.c, docs/OPERATIONS.md)."""
 import base64
 import email.utils
 import hashlib

@@ -1,4 +1,4 @@
-"""The S3 backend (src/store_s3.c) against the S3 peer of a real stack.
+"""The S3 backend (src/store/store_s3.c) against the S3 peer of a real stack.
 
 `check_store_s3` (built by `make check`) is run with the stack's S3
 settings: it puts, reads back through presigned URLs, lists over several
@@ -22,8 +22,8 @@ def _check_store_s3_path():
     if os.environ.get("CHECK_STORE_S3"):
         return Path(os.environ["CHECK_STORE_S3"])
     if os.environ.get("COFFERCTL"):
-        return Path(os.environ["COFFERCTL"]).resolve().parents[1] / "tests" / "unit" / "check_store_s3"
-    return ROOT / "tests" / "unit" / "check_store_s3"
+        return Path(os.environ["COFFERCTL"]).resolve().parents[1] / "tests" / "s3" / "check_store_s3"
+    return ROOT / "tests" / "s3" / "check_store_s3"
 
 
 CHECK = _check_store_s3_path()

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "engine/auth.h"
 #include "testkeys.h"
 
 #define NOW		INT64_C(1700000000)

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authz.h"
-#include "identity.h"
-#include "pool.h"
-#include "req.h"
+#include "http/authz.h"
+#include "engine/identity.h"
+#include "base/pool.h"
+#include "http/req.h"
 
 #define CUSTOMER	"3f1c2a9e-5b7d-4c11-9a0e-2b6f8d4e7a10"
 
@@ -60,7 +60,7 @@ START_TEST(test_user_and_role)
 }
 END_TEST
 
-/* identity_from_req() over a fake FastCGI environment. */
+/* req_identity() over a fake FastCGI environment. */
 static enum err
 from_params(char **envp, const struct identity **id, struct req *r, FCGX_Request *fr)
 {
@@ -71,7 +71,7 @@ from_params(char **envp, const struct identity **id, struct req *r, FCGX_Request
 	r->pool = pool_new();
 	r->method = "GET";
 	r->path = "/api/whoami";
-	return identity_from_req(r, id);
+	return req_identity(r, id);
 }
 
 START_TEST(test_identity_from_params)
@@ -92,7 +92,7 @@ START_TEST(test_identity_from_params)
 	ck_assert_str_eq(id->customer, CUSTOMER);	/* never the client's header */
 	ck_assert_str_eq(id->user, "u-1");
 	ck_assert_int_eq(id->role, ROLE_ADMIN);
-	ck_assert_int_eq(identity_from_req(&r, &again), ERR_OK);
+	ck_assert_int_eq(req_identity(&r, &again), ERR_OK);
 	ck_assert_ptr_eq(again, id);
 	pool_free(r.pool);
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "link.h"
+#include "http/link.h"
 
 #define KEY	"0123456789abcdef0123456789abcdef"
 #define CUST	"3f1c2a9e-5b7d-4c11-9a0e-2b6f8d4e7a10"

@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "metrics.h"
-#include "scoreboard.h"
+#include "base/log.h"
+#include "daemon/metrics.h"
+#include "daemon/scoreboard.h"
 
 static const struct metrics_route routes[] = {
 	{ "GET", "/healthz" }, { "POST", "/api/storage/upload" },

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mime.h"
+#include "engine/mime.h"
 
 #ifndef TEST_DATADIR
 #error "TEST_DATADIR must name tests/unit/data"

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "multipart.h"
-#include "pool.h"
+#include "engine/multipart.h"
+#include "base/pool.h"
 
 #define CT	"multipart/form-data; boundary=XyZ"
 #define D	"--XyZ"

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "quota.h"
+#include "engine/quota.h"
 
 static const char *
 fmt(int64_t n)

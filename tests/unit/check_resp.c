@@ -4,7 +4,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "resp.h"
+#include "http/resp.h"
 
 START_TEST(test_status_mapping)
 {

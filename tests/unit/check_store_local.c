@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "digest.h"
-#include "store.h"
+#include "base/conf.h"
+#include "engine/digest.h"
+#include "store/store.h"
 
 static char root[64];
 static struct conf conf;

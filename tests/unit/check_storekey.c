@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "storekey.h"
+#include "engine/storekey.h"
 
 #define CUST	"3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 #define OTHER	"9b2c1a7e-0000-4000-8000-000000000001"

@@ -1,9 +1,0 @@
-/* api_events.h - GET /api/storage/events: the outbox, for the SaaS to consume. */
-#ifndef COFFER_API_EVENTS_H
-#define COFFER_API_EVENTS_H
-
-#include "req.h"
-
-enum err api_events_list(struct req *r);	/* GET /api/storage/events?after=ID&limit=N */
-
-#endif

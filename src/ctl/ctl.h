@@ -1,0 +1,36 @@
+/* ctl.h - what cofferctl's command modules (ctl_*.c) share. */
+#ifndef COFFER_CTL_H
+#define COFFER_CTL_H
+
+#include <libpq-fe.h>
+
+#include "base/conf.h"
+
+struct ctl {
+	struct conf	 conf;
+	const char	*conf_path;
+	PGconn		*pg;		/* opened on first ctl_db() */
+};
+
+/* A command: argv[0] is the command's own name; returns the exit status
+ * (0 ok, 1 failure or "something was wrong", 2 usage). */
+typedef int (*ctl_cmd_fn)(struct ctl *ctl, int argc, char **argv);
+
+/* The database connection from the configuration (DATABASE_URL); prints
+ * one clear line and exits 1 when PostgreSQL is unreachable. */
+PGconn *ctl_db(struct ctl *ctl);
+
+/* Who cofferctl acts as in the audit trail: "cofferctl:LOGIN". Static. */
+const char *ctl_actor(void);
+
+/* Commands, one module per group. */
+int ctl_status(struct ctl *ctl, int argc, char **argv);		/* ctl_pool.c */
+int ctl_migrate(struct ctl *ctl, int argc, char **argv);	/* ctl_migrate.c */
+int ctl_apikey(struct ctl *ctl, int argc, char **argv);		/* ctl_auth.c */
+int ctl_token(struct ctl *ctl, int argc, char **argv);		/* ctl_auth.c */
+int ctl_plan(struct ctl *ctl, int argc, char **argv);		/* ctl_plan.c */
+int ctl_customer(struct ctl *ctl, int argc, char **argv);	/* ctl_customer.c */
+int ctl_recalculate(struct ctl *ctl, int argc, char **argv);	/* ctl_recalc.c */
+int ctl_reconcile(struct ctl *ctl, int argc, char **argv);	/* ctl_reconcile.c */
+
+#endif

@@ -1,0 +1,35 @@
+/* files.h - reading and deleting a customer's file records. */
+#ifndef COFFER_FILES_H
+#define COFFER_FILES_H
+
+#include "engine/identity.h"
+#include "http/req.h"
+
+struct link_file;
+
+/* GET /api/storage/files: filters category, subcategory, entityId,
+ * fileType; newest first; cursor pagination (limit 1..200, default 50). */
+enum err files_list(struct req *r, const struct identity *id);
+
+/* GET /api/storage/files/{id}: one stored file of this customer, or 404. */
+enum err files_get(struct req *r, const struct identity *id, const char *file_id);
+
+/*
+ * What a download link of customer_id's stored file file_id needs, into
+ * *out (strings in the request pool).  ERR_OK; ERR_NOTFOUND when there is
+ * no such stored file (malformed ids included); ERR_DB; ERR_INTERNAL.
+ * Nothing is recorded with req_fail(): the caller decides what to say.
+ */
+enum err files_link_ref(struct req *r, const char *customer_id, const char *file_id,
+    struct link_file *out);
+
+/*
+ * Delete by id or (when file_id is NULL) by storage key: the row and the
+ * usage go in one transaction, then the object is removed (a failed removal
+ * is left to the reconciler).  Answers the seed's delete response itself;
+ * a file that is not this customer's live file is 404 FILE_NOT_FOUND.
+ */
+enum err files_delete(struct req *r, const struct identity *id, const char *file_id,
+    const char *storage_key);
+
+#endif

@@ -1,0 +1,70 @@
+/* req.h - one FastCGI request as handlers see it. */
+#ifndef COFFER_REQ_H
+#define COFFER_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "base/err.h"
+
+struct conf;
+struct identity;
+struct pool;
+
+#define REQ_MAX_ARGS 4
+
+struct req {
+	FCGX_Request		*fcgx;
+	struct pool		*pool;		/* freed when the request ends */
+	const struct conf	*conf;
+	const char		*method;
+	const char		*path;		/* DOCUMENT_URI, decoded by nginx */
+	const char		*query;		/* QUERY_STRING, raw */
+	const char		*request_id;	/* nginx $request_id, or ours */
+	const char		*route;		/* matched pattern, for logs and metrics */
+	int			 route_id;	/* its index in the route table (metrics) */
+	const char		*args[REQ_MAX_ARGS];	/* "*" segments of the route */
+	int			 nargs;
+	int64_t			 start_ms;
+	const struct identity	*identity;	/* see req_identity() */
+	int			 status;	/* 0 until a response is written */
+	size_t			 bytes_out;
+
+	/* Set by req_fail(): the failure a handler reports. */
+	const char		*err_code;	/* e.g. "INVALID_CATEGORY" */
+	const char		*err_msg;	/* for people; never internals */
+	struct json_object	*err_extra;	/* merged into the error body; set with req_fail_extra() */
+};
+
+/* A FastCGI parameter, or NULL when absent.  Owned by libfcgi. */
+const char *req_param(const struct req *r, const char *name);
+
+/*
+ * Record why the request failed and return rc, so a handler can write
+ * `return req_fail(r, ERR_BADREQ, "INVALID_CATEGORY", "...")`.  code may be
+ * NULL for the default code of rc; msg is copied into the request pool.
+ */
+enum err req_fail(struct req *r, enum err rc, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Add key = val (taken over) to the fields merged into the error body
+ * ("used", "limit", "detectedType", ...).  Owned by the request pool.
+ */
+void req_fail_extra(struct req *r, const char *key, struct json_object *val);
+
+/*
+ * The identity nginx passed for this request (FastCGI params
+ * COFFER_CUSTOMER, COFFER_USER, COFFER_ROLE, set from /auth's answer by
+ * auth_request_set; never the client's X-Coffer-* headers).  Parsed once
+ * and kept in r->identity; *out points into the request pool.  Returns
+ * ERR_OK, or ERR_INTERNAL (recorded with req_fail and logged) when the
+ * params are absent or malformed: the location lacks auth_request, which
+ * is a deployment error, never a client's.
+ */
+enum err req_identity(struct req *r, const struct identity **out);
+
+#endif

@@ -1,0 +1,138 @@
+/* router.c - the route table: which handler serves which method and path. */
+#include "config.h"
+
+#include <string.h>
+
+#include "http/api_auth.h"
+#include "http/api_events.h"
+#include "http/api_files.h"
+#include "http/api_health.h"
+#include "http/api_links.h"
+#include "http/api_storage.h"
+#include "daemon/metrics.h"
+#include "base/pool.h"
+#include "http/req.h"
+#include "http/resp.h"
+#include "http/router.h"
+
+typedef enum err (*route_handler)(struct req *);
+
+struct route {
+	const char	*method;
+	const char	*pattern;	/* a "*" segment matches one path segment */
+	route_handler	 handler;
+};
+
+static const struct route routes[] = {
+	{ "GET", "/healthz", api_health_healthz },
+	{ "GET", "/readyz", api_health_readyz },
+	{ "GET", "/status", api_health_status },
+	{ "GET", "/metrics", api_health_metrics },
+	/* nginx's auth_request target; nginx exposes it only as internal /_auth. */
+	{ "GET", "/auth", api_auth_check },
+	{ "GET", "/api/whoami", api_auth_whoami },
+	{ "GET", "/api/admin/ping", api_auth_admin_ping },
+	/* The seed's routes, with the seed's shapes. */
+	{ "GET", "/api/storage/quota", api_storage_quota },
+	{ "GET", "/api/storage/stats", api_storage_stats },
+	{ "POST", "/api/storage/upload", api_storage_upload },
+	{ "DELETE", "/api/storage/file", api_storage_delete_path },
+	{ "POST", "/api/storage/recalculate", api_storage_recalculate },
+	/* Beyond the seed. */
+	{ "GET", "/api/storage/taxonomy", api_storage_taxonomy },
+	{ "GET", "/api/storage/events", api_events_list },
+	{ "GET", "/api/storage/files", api_files_list },
+	{ "PUT", "/api/storage/files", api_storage_put },
+	{ "GET", "/api/storage/files/*", api_files_get },
+	{ "DELETE", "/api/storage/files/*", api_files_delete },
+	{ "GET", "/api/storage/files/*/url", api_links_url },
+	/* Download links of the local backend: the link is the credential
+	 * (nginx's /dl/ has no auth_request); docs/BACKENDS.md. */
+	{ "GET", "/dl/*/*", api_links_download },
+#ifdef COFFER_TEST_HOOKS
+	{ "GET", "/debug/sleep", api_health_debug_sleep },
+	{ "GET", "/debug/crash", api_health_debug_crash },
+#endif
+};
+
+#define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
+_Static_assert(sizeof(routes) / sizeof(routes[0]) < METRICS_ROUTES,
+    "raise METRICS_ROUTES: /metrics keeps a counter row per route");
+
+int
+router_routes(const struct metrics_route **out)
+{
+	static struct metrics_route names[METRICS_ROUTES];
+	int i;
+
+	for (i = 0; i < NROUTES; i++) {
+		names[i].method = routes[i].method;
+		names[i].pattern = routes[i].pattern;
+	}
+	*out = names;
+	return NROUTES;
+}
+
+/* Match path against pattern; fills r->args with the "*" segments. */
+static int
+router_match(struct req *r, const char *pattern, const char *path)
+{
+	const char *p = pattern, *s = path;
+
+	r->nargs = 0;
+	while (*p != '\0' && *s != '\0') {
+		if (*p == '*') {
+			const char *end = strchr(s, '/');
+			size_t len = end ? (size_t)(end - s) : strlen(s);
+
+			if (len == 0 || r->nargs == REQ_MAX_ARGS)
+				return 0;
+			r->args[r->nargs++] = pool_strndup(r->pool, s, len);
+			s += len;
+			p++;
+			continue;
+		}
+		if (*p++ != *s++)
+			return 0;
+	}
+	return *p == '\0' && *s == '\0';
+}
+
+void
+router_dispatch(struct req *r)
+{
+	const struct route *rt, *found = NULL;
+	int path_known = 0;
+	enum err rc;
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		rt = &routes[i];
+		if (!router_match(r, rt->pattern, r->path))
+			continue;
+		path_known = 1;
+		if (strcmp(rt->method, r->method) == 0 ||
+		    (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+			found = rt;
+			break;
+		}
+	}
+	if (found == NULL) {
+		r->route = "unmatched";
+		r->route_id = NROUTES;
+		if (path_known)
+			rc = req_fail(r, ERR_METHOD, NULL, "Method %s is not allowed here",
+			    r->method);
+		else
+			rc = req_fail(r, ERR_NOTFOUND, NULL, "No such endpoint");
+		resp_error(r, rc);
+		return;
+	}
+	r->route = found->pattern;
+	r->route_id = (int)(found - routes);
+	rc = found->handler(r);
+	if (rc != ERR_OK)
+		resp_error(r, rc);
+	else if (r->status == 0)
+		resp_error(r, req_fail(r, ERR_INTERNAL, NULL, "no response"));
+}

@@ -1,0 +1,292 @@
+/* upload.c - the upload pipeline: checks, MIME by content, quota, atomic write. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+#include "engine/handles.h"
+#include "base/conf.h"
+#include "engine/db.h"
+#include "engine/digest.h"
+#include "http/link.h"
+#include "base/log.h"
+#include "engine/metadata.h"
+#include "daemon/metrics.h"
+#include "engine/mime.h"
+#include "base/pool.h"
+#include "engine/quota.h"
+#include "store/store.h"
+#include "engine/storekey.h"
+#include "http/upload.h"
+
+#define UPLOAD_NAME_MAX		255
+
+static const char *
+upload_nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+#ifdef COFFER_TEST_HOOKS
+/*
+ * Test builds only: "X-Coffer-Test-Pause: STAGE:MS" holds the worker at a
+ * stage (after-reserve, after-put) so a test can kill it there.
+ */
+static void
+upload_test_pause(struct req *r, const char *stage)
+{
+	const char *v = req_param(r, "HTTP_X_COFFER_TEST_PAUSE");
+	size_t n = strlen(stage);
+	struct timespec ts;
+	long ms;
+
+	if (v == NULL || strncmp(v, stage, n) != 0 || v[n] != ':')
+		return;
+	ms = strtol(v + n + 1, NULL, 10);
+	if (ms <= 0 || ms > 60000)
+		return;
+	log_info("test hook: pausing %ld ms %s", ms, stage);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+#else
+#define upload_test_pause(r, stage) ((void)0)
+#endif
+
+/* A display name: the client's, cut to a sane length, or a neutral one. */
+static const char *
+upload_name(struct req *r, const char *name)
+{
+	size_t n;
+
+	if (name == NULL || name[0] == '\0')
+		return "upload";
+	n = strlen(name);
+	if (n <= UPLOAD_NAME_MAX)
+		return name;
+	/* Cut on a UTF-8 character boundary. */
+	n = UPLOAD_NAME_MAX;
+	while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+		n--;
+	return pool_strndup(r->pool, name, n);
+}
+
+static void
+upload_free(void *p)
+{
+	free(p);
+}
+
+static enum err
+upload_check_metadata(struct req *r, const struct upload_src *src, const char **json)
+{
+	const char *code, *errstr;
+	char *norm;
+
+	*json = NULL;
+	if (src->metadata == NULL || src->metadata_len == 0)
+		return ERR_OK;
+	if (metadata_normalize(src->metadata, src->metadata_len, &norm, &code, &errstr) != ERR_OK)
+		return req_fail(r, ERR_BADREQ, code, "%s", errstr);
+	pool_cleanup_add(r->pool, upload_free, norm);
+	*json = norm;
+	return ERR_OK;
+}
+
+static void
+upload_quota_extra(struct req *r, const struct quota_refusal *why)
+{
+	req_fail_extra(r, "used", json_object_new_int64(why->used));
+	req_fail_extra(r, "reserved", json_object_new_int64(why->reserved));
+	req_fail_extra(r, "limit", why->unlimited ? NULL : json_object_new_int64(why->limit));
+	req_fail_extra(r, "needed", json_object_new_int64(why->needed));
+	req_fail_extra(r, "maxFileSize", json_object_new_int64(why->max_file_size));
+}
+
+enum err
+upload_run(struct req *r, const struct identity *id, const struct upload_src *src,
+    struct json_object **out)
+{
+	const struct store_backend *store;
+	const char *errstr = NULL, *code = NULL, *metadata, *ext;
+	char mimetype[128], keybuf[512], file_id[QUOTA_ID_LEN], objid[37];
+	char fmt1[QUOTA_FMT_LEN], fmt2[QUOTA_FMT_LEN], when[32];
+	const char *url;
+	int64_t url_expires = 0;
+	struct quota_refusal why;
+	struct quota_upload up;
+	struct storekey key;
+	struct store_put put;
+	struct link_file lf;
+	struct digest dg;
+	struct mime *magic;
+	struct json_object *o;
+	uuid_t u;
+	void *sh;
+	PGconn *pg;
+	enum err rc;
+
+	*out = NULL;
+	/* 1. What the client said, checked before any byte is read. */
+	if ((rc = storekey_check(handles_taxonomy(), id->customer, src->category,
+	    upload_nonempty(src->entity_id), upload_nonempty(src->subcategory),
+	    &key, &code, &errstr)) != ERR_OK)
+		return req_fail(r, rc, code, "%s", errstr);
+	if ((rc = upload_check_metadata(r, src, &metadata)) != ERR_OK)
+		return rc;
+	if (src->length == 0)
+		return req_fail(r, ERR_BADREQ, "EMPTY_FILE", "The file is empty");
+	if (src->length > r->conf->max_file_size) {
+		quota_format_bytes(r->conf->max_file_size, fmt1, sizeof(fmt1));
+		return req_fail(r, ERR_TOOBIG, "FILE_TOO_LARGE",
+		    "The file is larger than the maximum of %s", fmt1);
+	}
+
+	/* 2. The type from the bytes alone. */
+	if ((rc = handles_mime(&magic, &errstr)) != ERR_OK)
+		return req_fail(r, rc, NULL, "type detection unavailable");
+	if ((rc = mime_sniff_fd(magic, src->fd, src->offset, (size_t)src->length,
+	    mimetype, sizeof(mimetype), &errstr)) != ERR_OK) {
+		log_warnx("sniffing the upload: %s", errstr);
+		return req_fail(r, rc, NULL, "cannot read the upload");
+	}
+	if (!mime_allowed(mimetype, handles_mime_allow())) {
+		metrics_reject(MR_MIME);
+		req_fail_extra(r, "detectedType", json_object_new_string(mimetype));
+		return req_fail(r, ERR_MIME, "MIME_NOT_ALLOWED",
+		    "Files of type %s are not allowed", mimetype);
+	}
+	ext = mime_extension(mimetype);
+
+	/* 3. The object's name: ours, never the client's. */
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, objid);
+	if ((rc = storekey_format(&key, objid, ext, keybuf, sizeof(keybuf), &errstr)) != ERR_OK)
+		return req_fail(r, ERR_INTERNAL, NULL, "%s", errstr);
+	if ((rc = handles_store(&store, &sh, &errstr)) != ERR_OK) {
+		log_warnx("storage backend: %s", errstr);
+		return req_fail(r, rc, NULL, "The storage backend is unavailable; try again");
+	}
+	if (digest_fd(src->fd, src->offset, src->length, store->wants_md5, &dg) != ERR_OK)
+		return req_fail(r, ERR_INTERNAL, NULL, "cannot read the upload");
+
+	/* 4. Reserve: one atomic statement decides, under any concurrency. */
+	if ((pg = db_conn()) == NULL)
+		return ERR_DB;
+	memset(&up, 0, sizeof(up));
+	up.customer_id = id->customer;
+	up.storage_key = keybuf;
+	up.category = key.category;
+	up.subcategory = key.subcategory;
+	up.entity_id = key.entity_id[0] ? key.entity_id : NULL;
+	up.original_name = upload_name(r, src->original_name);
+	up.mime_type = mimetype;
+	up.file_type = mime_file_type(mimetype);
+	up.size = src->length;
+	up.uploaded_by = id->user;
+	up.metadata_json = metadata;
+	up.sha256 = dg.sha256_hex;
+	rc = quota_reserve(pg, &up, file_id, &why, &errstr);
+	switch (rc) {
+	case ERR_OK:
+		break;
+	case ERR_QUOTA:
+		metrics_reject(MR_QUOTA);
+		upload_quota_extra(r, &why);
+		quota_format_bytes(why.used + why.reserved, fmt1, sizeof(fmt1));
+		quota_format_bytes(why.limit, fmt2, sizeof(fmt2));
+		return req_fail(r, ERR_QUOTA, "QUOTA_EXCEEDED",
+		    "Storage quota exceeded. Used: %s / %s", fmt1, fmt2);
+	case ERR_TOOBIG:
+		upload_quota_extra(r, &why);
+		quota_format_bytes(why.max_file_size, fmt1, sizeof(fmt1));
+		return req_fail(r, ERR_TOOBIG, "FILE_TOO_LARGE",
+		    "The file is larger than your plan's maximum of %s", fmt1);
+	case ERR_NOTFOUND:
+		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
+		    "No storage account exists for this customer");
+	case ERR_FORBIDDEN:
+		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
+		    "This customer's storage is suspended");
+	default:
+		if (rc != ERR_DB)
+			log_errorx("reserving quota: %s", errstr ? errstr : "?");
+		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
+		    "The database is unavailable; try again");
+	}
+
+	upload_test_pause(r, "after-reserve");
+
+	/* 5. The object, atomically; a failure gives the reservation back. */
+	memset(&put, 0, sizeof(put));
+	put.fd = src->fd;
+	put.offset = src->offset;
+	put.length = src->length;
+	put.whole_file = src->whole_file;
+	put.content_type = mimetype;
+	put.md5_base64 = store->wants_md5 ? dg.md5_base64 : NULL;
+	put.sha256_hex = dg.sha256_hex;
+	put.customer_id = id->customer;
+	put.uploaded_by = id->user;
+	put.original_name = up.original_name;
+	if ((rc = store->put(sh, keybuf, &put, &errstr)) != ERR_OK) {
+		/* put() leaves the object complete or absent, and removes
+		 * what a failed S3 PUT may have landed itself: no del() here
+		 * (on S3 it would only wait out another round of retries). */
+		log_warnx("writing %s: %s", keybuf, errstr ? errstr : "?");
+		if (quota_release(pg, id->customer, file_id, id->user, &errstr) != ERR_OK)
+			log_warnx("releasing %s: %s (the reconciler will)", file_id,
+			    errstr ? errstr : "?");
+		return req_fail(r, rc == ERR_BACKEND ? ERR_BACKEND : ERR_INTERNAL,
+		    rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
+		    "The storage backend is unavailable; try again");
+	}
+
+	upload_test_pause(r, "after-put");
+
+	/* 6. Commit: stored, counted, audited, in one statement. */
+	if ((rc = quota_commit(pg, id->customer, file_id, id->user, &errstr)) != ERR_OK) {
+		/* The client hears "failed": make it true.  Without the object
+		 * the reconciler releases the pending row. */
+		log_warnx("committing %s: %s", file_id, errstr ? errstr : "?");
+		store->del(sh, keybuf, &errstr);
+		quota_release(pg, id->customer, file_id, id->user, &errstr);
+		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
+		    "The database is unavailable; try again");
+	}
+
+	metrics_upload(src->length);
+	/* 7. A download link (the seed's fileUrl).  The upload is done
+	 * whatever happens here: a link that cannot be made is null, and
+	 * GET /api/storage/files/{id}/url makes another. */
+	memset(&lf, 0, sizeof(lf));
+	lf.customer_id = id->customer;
+	lf.file_id = file_id;
+	lf.storage_key = keybuf;
+	lf.mime_type = mimetype;
+	lf.original_name = up.original_name;
+	if (link_make(r, &lf, LINK_EXPIRES_DEFAULT, &url, &url_expires) != ERR_OK) {
+		log_warnx("upload %s: no download link: %s", file_id, r->err_msg ? r->err_msg : "?");
+		url = NULL;
+		r->err_code = r->err_msg = NULL;
+	}
+	link_iso8601(url_expires, when, sizeof(when));
+
+	o = json_object_new_object();
+	json_object_object_add(o, "success", json_object_new_boolean(1));
+	json_object_object_add(o, "fileId", json_object_new_string(file_id));
+	json_object_object_add(o, "filePath", json_object_new_string(keybuf));
+	json_object_object_add(o, "fileUrl", url ? json_object_new_string(url) : NULL);
+	json_object_object_add(o, "fileUrlExpiresAt", url ? json_object_new_string(when) : NULL);
+	json_object_object_add(o, "fileSize", json_object_new_int64(src->length));
+	json_object_object_add(o, "mimeType", json_object_new_string(mimetype));
+	json_object_object_add(o, "fileType", json_object_new_string(up.file_type));
+	json_object_object_add(o, "originalName", json_object_new_string(up.original_name));
+	json_object_object_add(o, "sha256", json_object_new_string(dg.sha256_hex));
+	*out = o;
+	return ERR_OK;
+}

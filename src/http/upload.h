@@ -1,0 +1,37 @@
+/* upload.h - one upload from a byte range of the body file to a stored file. */
+#ifndef COFFER_UPLOAD_H
+#define COFFER_UPLOAD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "engine/identity.h"
+#include "http/req.h"
+
+/* Where the bytes are and what the client said about them (borrowed). */
+struct upload_src {
+	int		 fd;
+	off_t		 offset;
+	off_t		 length;
+	bool		 whole_file;	/* raw PUT: the body file is the object */
+	const char	*category;
+	const char	*subcategory;	/* NULL or "": none */
+	const char	*entity_id;	/* NULL or "": none */
+	const char	*original_name;	/* informational; never a path or type */
+	const char	*metadata;	/* JSON object text, or NULL */
+	size_t		 metadata_len;
+};
+
+/*
+ * Validate, sniff, hash, reserve quota, write the object, commit; on any
+ * failure release what was reserved and remove what was written, so a
+ * failed upload leaves nothing charged and nothing orphaned.  On ERR_OK
+ * *out is the seed's upload result (caller owns it); otherwise the failure
+ * is recorded with req_fail() for resp_error().
+ */
+enum err upload_run(struct req *r, const struct identity *id,
+    const struct upload_src *src, struct json_object **out);
+
+#endif

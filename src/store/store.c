@@ -1,0 +1,158 @@
+/* store.c - choosing the storage backend, and the metered wrapper around it. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "daemon/metrics.h"
+#include "store/store.h"
+#include "base/xmalloc.h"
+
+const struct store_backend *
+store_lookup(const struct conf *conf)
+{
+	switch (conf->storage_type) {
+	case STORAGE_LOCAL:
+		return &store_local_backend;
+	case STORAGE_S3:
+		return &store_s3_backend;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * The wrapper: every call of the interface timed and counted in the
+ * scoreboard's metrics, whatever the backend (OpenSMTPD's queue_backend.c
+ * wraps its queue the same way).  Its handle holds the real one.
+ */
+struct store_metered {
+	const struct store_backend	*be;
+	void				*h;
+};
+
+static const struct store_backend *store_metered_inner;
+static struct store_backend store_metered_table;
+
+static void
+store_metered_done(enum metrics_store_op op, int64_t t0, enum err rc)
+{
+	metrics_store(op, metrics_now_us() - t0,
+	    rc != ERR_OK && !(op == MS_HEAD && rc == ERR_NOTFOUND));
+}
+
+static void *
+store_metered_open(const struct conf *conf, const char **errstr)
+{
+	struct store_metered *m;
+	void *h;
+
+	if ((h = store_metered_inner->open(conf, errstr)) == NULL)
+		return NULL;
+	m = xcalloc(1, sizeof(*m));
+	m->be = store_metered_inner;
+	m->h = h;
+	return m;
+}
+
+static void
+store_metered_close(void *h)
+{
+	struct store_metered *m = h;
+
+	if (m == NULL)
+		return;
+	m->be->close(m->h);
+	free(m);
+}
+
+static enum err
+store_metered_put(void *h, const char *key, const struct store_put *p, const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->put(m->h, key, p, errstr);
+
+	store_metered_done(MS_PUT, t0, rc);
+	return rc;
+}
+
+static enum err
+store_metered_head(void *h, const char *key, struct store_stat *st, const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->head(m->h, key, st, errstr);
+
+	store_metered_done(MS_HEAD, t0, rc);
+	return rc;
+}
+
+static enum err
+store_metered_del(void *h, const char *key, const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->del(m->h, key, errstr);
+
+	store_metered_done(MS_DEL, t0, rc);
+	return rc;
+}
+
+static enum err
+store_metered_list(void *h, const char *prefix, store_list_cb cb, void *arg,
+    const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->list(m->h, prefix, cb, arg, errstr);
+
+	store_metered_done(MS_LIST, t0, rc);
+	return rc;
+}
+
+static enum err
+store_metered_ping(void *h, const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->ping(m->h, errstr);
+
+	store_metered_done(MS_PING, t0, rc);
+	return rc;
+}
+
+static enum err
+store_metered_presign(void *h, const char *key, int64_t expires_epoch,
+    const struct store_presign *over,
+    char *url, size_t urllen, const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->presign(m->h, key, expires_epoch, over, url, urllen, errstr);
+
+	store_metered_done(MS_PRESIGN, t0, rc);
+	return rc;
+}
+
+const struct store_backend *
+store_metered(const struct store_backend *inner)
+{
+	if (inner == NULL)
+		return NULL;
+	store_metered_inner = inner;
+	store_metered_table = (struct store_backend){
+		.name = inner->name,
+		.wants_md5 = inner->wants_md5,
+		.open = store_metered_open,
+		.close = store_metered_close,
+		.put = store_metered_put,
+		.head = store_metered_head,
+		.del = store_metered_del,
+		.list = store_metered_list,
+		.ping = store_metered_ping,
+		/* NULL stays NULL: callers test it to serve downloads themselves. */
+		.presign = inner->presign != NULL ? store_metered_presign : NULL,
+	};
+	return &store_metered_table;
+}

@@ -1,0 +1,95 @@
+/* store.h - the storage backend interface: a table of functions per backend. */
+#ifndef COFFER_STORE_H
+#define COFFER_STORE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "base/conf.h"
+#include "base/err.h"
+
+/* What a put needs besides the bytes; every string is borrowed. */
+struct store_put {
+	int		 fd;		/* the request body file */
+	off_t		 offset;	/* the object's byte range within it */
+	off_t		 length;
+	int		 whole_file;	/* the range is the whole file: link it */
+	const char	*content_type;	/* sniffed, never the client's */
+	const char	*md5_base64;	/* Content-MD5; NULL unless wants_md5 */
+	const char	*sha256_hex;
+	const char	*customer_id;	/* object metadata (S3) */
+	const char	*uploaded_by;
+	const char	*original_name;
+};
+
+/* Response overrides a presigned download carries; strings borrowed. */
+struct store_presign {
+	const char	*content_type;		/* NULL: the object's own */
+	const char	*content_disposition;	/* NULL: none */
+};
+
+struct store_stat {
+	int64_t		 size;
+	time_t		 mtime;
+};
+
+/* Called per object by list(); return non-zero to stop. */
+typedef int (*store_list_cb)(void *arg, const char *key, int64_t size, time_t mtime);
+
+/*
+ * A backend, looked up by name ("local", "s3").  Every function returns
+ * ERR_OK, ERR_NOTFOUND (head, get), ERR_BACKEND (unreachable or refused;
+ * retryable) or ERR_SYS/ERR_INTERNAL; *errstr, when set, is a static or
+ * handle-owned message for the log, never for clients.
+ */
+struct store_backend {
+	const char	*name;
+	/* The backend sends Content-MD5 (S3): only then is MD5 computed. */
+	int		 wants_md5;
+	/* Per worker, after fork.  Returns a handle owned by the caller. */
+	void		*(*open)(const struct conf *conf, const char **errstr);
+	void		 (*close)(void *h);
+	/* Write the object atomically: it is complete under key, or absent. */
+	enum err	 (*put)(void *h, const char *key, const struct store_put *p,
+			    const char **errstr);
+	enum err	 (*head)(void *h, const char *key, struct store_stat *st,
+			    const char **errstr);
+	/* Idempotent: a missing object is ERR_OK. */
+	enum err	 (*del)(void *h, const char *key, const char **errstr);
+	/* Every object whose key starts with prefix. */
+	enum err	 (*list)(void *h, const char *prefix, store_list_cb cb, void *arg,
+			    const char **errstr);
+	/* Reachable and writable (readiness). */
+	enum err	 (*ping)(void *h, const char **errstr);
+	/*
+	 * Optional (NULL: the backend has no URLs of its own; the API then
+	 * serves downloads itself).  Write into url (urllen bytes, always
+	 * NUL-terminated on ERR_OK) a GET URL for key that the backend honours
+	 * until expires_epoch (seconds since the epoch, absolute).  o may be
+	 * NULL; its overrides, when not NULL, make the download carry exactly
+	 * that Content-Type / Content-Disposition.  They must be printable ASCII
+	 * (RFC 6266 with a percent-encoded filename*), else ERR_INTERNAL.
+	 * ERR_INTERNAL also when url is too small.  No request is made: the URL
+	 * is only signed.
+	 */
+	enum err	 (*presign)(void *h, const char *key, int64_t expires_epoch,
+			    const struct store_presign *o, char *url, size_t urllen,
+			    const char **errstr);
+};
+
+extern const struct store_backend store_local_backend;
+extern const struct store_backend store_s3_backend;
+
+/* The backend for conf->storage_type, or NULL if it is not compiled in. */
+const struct store_backend *store_lookup(const struct conf *conf);
+
+/*
+ * inner wrapped so that every call is timed and counted in the metrics
+ * (coffer_backend_*); same contract, same name, presign NULL when inner's
+ * is.  Handles it opens hold inner's.  One wrapped backend per process
+ * (the table is static, rewritten by each call); NULL for NULL.
+ */
+const struct store_backend *store_metered(const struct store_backend *inner);
+
+#endif
