@@ -167,6 +167,16 @@ class Stack:
         return proc.stdout.strip()
 
 
+def pytest_configure(config):
+    """A SIGTERM (CI cancelling a job, `kill`) would end pytest without running
+    the fixtures' teardown and leave stacks running: turn it into the same
+    KeyboardInterrupt as Ctrl-C, which pytest unwinds through every finalizer."""
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _stack_up(directory, extra_env=None):
     env = dict(os.environ)
     if extra_env:
@@ -199,11 +209,11 @@ def _session_stack(prefix, extra_env=None):
     it down and checks cofferd's log for sanitizer reports."""
     directory = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     os.chmod(directory, 0o755)
-    _stack_up(directory, extra_env)
-    s = Stack(directory)
-    # The schema is the application's: every suite starts migrated.
-    s.ctl("migrate")
     try:
+        _stack_up(directory, extra_env)
+        s = Stack(directory)
+        # The schema is the application's: every suite starts migrated.
+        s.ctl("migrate")
         yield s
     finally:
         _stack_down(directory)

@@ -1,15 +1,12 @@
 """Pool lifecycle beyond the basics: restart storms, systemd notify and socket
-activation, the demo script, and stack failures that must leave nothing behind."""
+activation, and stack failures that must leave nothing behind (the demo
+script: test_demo.py)."""
 import os
-import re
 import signal
 import socket
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
-import requests
 
 from conftest import ROOT, fcgi_request
 
@@ -88,49 +85,6 @@ def test_socket_activation(stack, second_pool):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-
-
-def test_demo_prints_url_and_stops_everything_on_ctrl_c(tmp_path):
-    demo_dir = tmp_path / "demo"
-    env = dict(os.environ, COFFER_DEMO_NO_BUILD="1", COFFER_DEMO_DIR=str(demo_dir))
-    proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "demo")], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
-    out = []
-    url = None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and url is None:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        out.append(line)
-        m = re.match(r"\s*URL:\s+(https://127\.0\.0\.1:\d+)", line)
-        if m:
-            url = m.group(1)
-    assert url, "".join(out)
-    for line in iter(proc.stdout.readline, ""):
-        out.append(line)
-        if "Ctrl-C" in line:
-            break
-    cmd = next(l for l in out if "health:" in l).split("health:", 1)[1].strip()
-    health = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=30)
-    assert '{"status":"ok"}' in health.stdout
-    # The dashboard's URL carries a working token for the demo customer.
-    dash = next(l for l in out if "dashboard:" in l).split("dashboard:", 1)[1].strip()
-    assert dash.startswith(url + "/app/#token="), dash
-    token = dash.split("#token=", 1)[1]
-    ca = str(demo_dir / "tls" / "cert.pem")
-    assert requests.get(url + "/app/", verify=ca, timeout=30).status_code == 200
-    q = requests.get(url + "/api/storage/quota", headers={"Authorization": f"Bearer {token}"},
-                     verify=ca, timeout=30)
-    assert q.status_code == 200 and q.json()["data"]["plan"] == "starter", q.text
-    pids = [Path(demo_dir / "run" / f).read_text().split()[0]
-            for f in ("cofferd.pid", "nginx.pid")]
-    os.killpg(proc.pid, signal.SIGINT)
-    proc.wait(timeout=60)
-    for pid in pids:
-        assert not Path(f"/proc/{pid}").exists() or \
-            Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
 
 @pytest.mark.parametrize("breakage,expect", [
