@@ -168,3 +168,29 @@ stop_pidfile() {
 now_s() { date +%s.%N; }
 # elapsed START: seconds since START (from now_s), one decimal.
 elapsed() { awk -v s="$1" -v e="$(now_s)" 'BEGIN { printf "%.1f", e - s }'; }
+
+# build_source DEST: print the source directory to configure VPATH builds
+# from. Autotools refuse a VPATH build next to an in-tree configuration
+# (config.status in the tree), and cleaning that (make distclean) would take
+# away the developer's src/cofferd and src/cofferctl. So when the tree is
+# configured in place, copy its files (tracked, and untracked ones that git
+# does not ignore: what the developer is working on, never build products)
+# to DEST, run autoreconf there, and print DEST; otherwise print the tree.
+build_source() {
+    local dest="$1"
+    if [[ ! -f "$COFFER_REPO/config.status" ]]; then
+        printf '%s\n' "$COFFER_REPO"
+        return 0
+    fi
+    git -C "$COFFER_REPO" rev-parse --git-dir >/dev/null 2>&1 ||
+        die "$COFFER_REPO is configured in place and is no git checkout: cannot snapshot it"
+    msg "the tree is configured in place: building from a snapshot in $dest"
+    rm -rf -- "$dest"
+    mkdir -p "$dest"
+    (cd "$COFFER_REPO" && git ls-files --cached --others --exclude-standard -z |
+        while IFS= read -r -d '' f; do
+            if [[ -e "$f" ]]; then printf '%s\0' "$f"; fi
+        done | xargs -0 cp --parents -t "$dest")
+    (cd "$dest" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf failed in $dest"
+    printf '%s\n' "$dest"
+}
