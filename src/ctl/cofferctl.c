@@ -1,6 +1,7 @@
 /* cofferctl.c - the operator's command line: option parsing and the command table. */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ usage(FILE *fp)
 	size_t i;
 
 	fprintf(fp, "usage: cofferctl [-c FILE] COMMAND [ARGS]\n"
+	    "       cofferctl -h | --help | -V | --version | COMMAND --help\n"
 	    "  -c FILE  configuration file (default: $COFFER_CONF, else " DEFAULT_CONF ")\n"
 	    "commands:\n");
 	for (i = 0; i < NCMDS; i++)
@@ -97,21 +99,30 @@ main(int argc, char **argv)
 {
 	struct ctl ctl;
 	char errbuf[512];
-	int ch, rc = 2;
+	int ch, rc;
 	size_t i;
+	int j;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	memset(&ctl, 0, sizeof(ctl));
 	/* Library warnings would double the one clear line each command
 	 * prints on failure. */
 	log_init("cofferctl", LOG_LVL_ERROR);
 	ctl.conf_path = getenv("COFFER_CONF");
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			ctl.conf_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("cofferctl %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
 			usage(stderr);
@@ -124,21 +135,31 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(argv[0], ctl_cmds[i].name) == 0)
+			break;
+	if (i == NCMDS && strcmp(argv[0], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (i == NCMDS) {
+		fprintf(stderr, "cofferctl: unknown command \"%s\"\n", argv[0]);
+		usage(stderr);
+		return 2;
+	}
+	/* COMMAND --help answers without a configuration or a database. */
+	for (j = 1; j < argc; j++)
+		if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+			printf("usage: cofferctl [-c FILE] %s\n", ctl_cmds[i].help);
+			return 0;
+		}
 	if (ctl.conf_path == NULL || ctl.conf_path[0] == '\0')
 		ctl.conf_path = DEFAULT_CONF;
 	if (conf_load(&ctl.conf, ctl.conf_path, errbuf, sizeof(errbuf)) != ERR_OK) {
 		fprintf(stderr, "cofferctl: %s\n", errbuf);
 		return 1;
 	}
-	for (i = 0; i < NCMDS; i++)
-		if (strcmp(argv[0], ctl_cmds[i].name) == 0)
-			break;
-	if (i == NCMDS) {
-		fprintf(stderr, "cofferctl: unknown command \"%s\"\n", argv[0]);
-		usage(stderr);
-	} else {
-		rc = ctl_cmds[i].fn(&ctl, argc, argv);
-	}
+	rc = ctl_cmds[i].fn(&ctl, argc, argv);
 	PQfinish(ctl.pg);
 	conf_free(&ctl.conf);
 	return rc;

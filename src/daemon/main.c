@@ -1,6 +1,7 @@
 /* main.c - cofferd: options, the -t configuration test, then the master. */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,12 +16,13 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: cofferd [-c FILE] [-f] [-t | -T] [-V]\n"
+	    "usage: cofferd [-c FILE] [-f] [-t | -T] [-V | --version] [-h | --help]\n"
 	    "  -c FILE  configuration file (default: $COFFER_CONF, else " DEFAULT_CONF ")\n"
 	    "  -f       stay in the foreground (systemd, containers, tests)\n"
 	    "  -t       test the configuration and exit\n"
 	    "  -T       test the configuration, print the effective values and exit\n"
-	    "  -V       print the version and exit\n");
+	    "  -V, --version  print the version and exit\n"
+	    "  -h, --help     print this help and exit\n");
 }
 
 int
@@ -30,8 +32,13 @@ main(int argc, char **argv)
 	int ch, foreground = 0, test = 0;
 	char errbuf[512];
 	struct conf conf;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 
-	while ((ch = getopt(argc, argv, "c:ftThV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:ftThV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
