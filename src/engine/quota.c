@@ -752,7 +752,7 @@ quota_parse_limit(const char *s, bool allow_plan, struct quota_limit *out)
 char *
 quota_format_bytes(int64_t bytes, char *buf, size_t len)
 {
-	static const char *const units[] = { "Bytes", "KB", "MB", "GB", "TB" };
+	static const char *const units[] = { "Bytes", "KiB", "MiB", "GiB", "TiB" };
 	uint64_t b = bytes > 0 ? (uint64_t)bytes : 0, d = 1, n, whole, frac;
 	int i = 0;
 

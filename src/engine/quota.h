@@ -223,11 +223,15 @@ enum err quota_settle_pending(PGconn *pg, const char *customer_id, int64_t older
 int quota_parse_limit(const char *s, bool allow_plan, struct quota_limit *out);
 
 /*
- * bytes the way the seed's formatBytes() shows them: "0 Bytes", "1.5 MB":
- * k = 1024, units Bytes, KB, MB, GB, TB (larger sizes stay in TB), two
- * decimals with trailing zeros dropped (parseFloat(x.toFixed(2)), ties
- * rounded up like toFixed).  Negative sizes format as "0 Bytes".  Writes
- * into buf (QUOTA_FMT_LEN is always enough) and returns buf.
+ * bytes for people, the one display convention of the CLI, the API's
+ * *Formatted fields and the dashboard (docs/API.md, "Sizes"): the seed's
+ * formatBytes() arithmetic (k = 1024, two decimals with trailing zeros
+ * dropped, parseFloat(x.toFixed(2)), ties rounded up like toFixed) with IEC
+ * unit names, so that what is shown reads back as the same size where an
+ * operator types one (conf_parse_size(): "GiB" is 1024^3, "GB" 1000^3):
+ * "0 Bytes", "1.5 MiB", "5 GiB"; larger sizes stay in TiB.  Negative sizes
+ * format as "0 Bytes".  Writes into buf (QUOTA_FMT_LEN is always enough)
+ * and returns buf.
  */
 char *quota_format_bytes(int64_t bytes, char *buf, size_t len);
 

@@ -582,7 +582,7 @@ START_TEST(test_stats)
 	ck_assert(json_object_object_get_ex(quota, "used", &v));
 	ck_assert_int_eq(json_object_get_int64(v), 39 * MiB);
 	ck_assert(json_object_object_get_ex(quota, "usedFormatted", &v));
-	ck_assert_str_eq(json_object_get_string(v), "39 MB");
+	ck_assert_str_eq(json_object_get_string(v), "39 MiB");
 	ck_assert(json_object_object_get_ex(o, "breakdown", &bd));
 	ck_assert_int_eq(json_object_array_length(bd), 4);
 	for (i = 0; i < json_object_array_length(bd); i++) {

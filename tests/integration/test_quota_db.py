@@ -90,14 +90,14 @@ def test_cofferctl_plans_customers_recalculate(stack):
     out = stack.ctl("plan", "set", plan, "--limit", "20MiB", "--max-file-size", "5MiB").stdout
     assert f"plan {plan} created" in out
     listing = stack.ctl("plan", "list").stdout
-    assert any(line.split()[:3] == [plan, "20", "MB"] for line in listing.splitlines()), listing
+    assert any(line.split()[:3] == [plan, "20", "MiB"] for line in listing.splitlines()), listing
     assert "enterprise" in listing and "Unlimited" in listing
 
     stack.ctl("customer", "create", "--id", cid, "--plan", plan)
     shown = json.loads(stack.ctl("customer", "show", cid).stdout)
     assert shown["used"] == 0 and shown["limit"] == 20 * 2**20
     assert shown["plan"] == plan and shown["status"] == "active"
-    assert shown["percentage"] == 0 and shown["limitFormatted"] == "20 MB"
+    assert shown["percentage"] == 0 and shown["limitFormatted"] == "20 MiB"
 
     stack.ctl("customer", "set-limit", cid, "unlimited")
     shown = json.loads(stack.ctl("customer", "show", cid).stdout)

@@ -33,7 +33,7 @@ def test_quota_shape_matches_seed(tenant):
         assert isinstance(q[field], kind), (field, q)
     assert q["used"] == 0 and q["limit"] == 5 * 1024 ** 3
     assert q["available"] == q["limit"] and q["percentage"] == 0
-    assert q["usedFormatted"] == "0 Bytes" and q["limitFormatted"] == "5 GB"
+    assert q["usedFormatted"] == "0 Bytes" and q["limitFormatted"] == "5 GiB"
 
 
 def test_upload_shape_and_bytes_stored(tenant, api):

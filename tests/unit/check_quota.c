@@ -15,28 +15,28 @@ fmt(int64_t n)
 	return quota_format_bytes(n, buf, sizeof(buf));
 }
 
-/* Expected values are what the seed's formatBytes() prints in JavaScript. */
+/* The seed's formatBytes() arithmetic (powers of 1024, toFixed(2)), with IEC unit names. */
 START_TEST(test_format_bytes_seed)
 {
 	ck_assert_str_eq(fmt(0), "0 Bytes");
 	ck_assert_str_eq(fmt(1), "1 Bytes");
 	ck_assert_str_eq(fmt(1023), "1023 Bytes");
-	ck_assert_str_eq(fmt(1024), "1 KB");
-	ck_assert_str_eq(fmt(1025), "1 KB");		/* 1.0009765625 -> "1.00" -> 1 */
-	ck_assert_str_eq(fmt(1075), "1.05 KB");		/* 1.0498046875 */
-	ck_assert_str_eq(fmt(1536), "1.5 KB");		/* trailing zero dropped */
-	ck_assert_str_eq(fmt(1152), "1.13 KB");		/* 1.125 exactly: toFixed rounds the tie up */
-	ck_assert_str_eq(fmt(1030), "1.01 KB");
-	ck_assert_str_eq(fmt(10291), "10.05 KB");
-	ck_assert_str_eq(fmt(1048575), "1024 KB");	/* 1023.999...: no carry, as in JS */
-	ck_assert_str_eq(fmt(1048576), "1 MB");
-	ck_assert_str_eq(fmt(1572864), "1.5 MB");
-	ck_assert_str_eq(fmt(1234567), "1.18 MB");
-	ck_assert_str_eq(fmt(INT64_C(5368709120)), "5 GB");
-	ck_assert_str_eq(fmt(INT64_C(53687091200)), "50 GB");
-	ck_assert_str_eq(fmt(INT64_C(107374182400)), "100 GB");
-	ck_assert_str_eq(fmt(INT64_C(1099511627776)), "1 TB");
-	ck_assert_str_eq(fmt(INT64_C(1649267441664)), "1.5 TB");
+	ck_assert_str_eq(fmt(1024), "1 KiB");
+	ck_assert_str_eq(fmt(1025), "1 KiB");		/* 1.0009765625 -> "1.00" -> 1 */
+	ck_assert_str_eq(fmt(1075), "1.05 KiB");		/* 1.0498046875 */
+	ck_assert_str_eq(fmt(1536), "1.5 KiB");		/* trailing zero dropped */
+	ck_assert_str_eq(fmt(1152), "1.13 KiB");		/* 1.125 exactly: toFixed rounds the tie up */
+	ck_assert_str_eq(fmt(1030), "1.01 KiB");
+	ck_assert_str_eq(fmt(10291), "10.05 KiB");
+	ck_assert_str_eq(fmt(1048575), "1024 KiB");	/* 1023.999...: no carry, as in JS */
+	ck_assert_str_eq(fmt(1048576), "1 MiB");
+	ck_assert_str_eq(fmt(1572864), "1.5 MiB");
+	ck_assert_str_eq(fmt(1234567), "1.18 MiB");
+	ck_assert_str_eq(fmt(INT64_C(5368709120)), "5 GiB");
+	ck_assert_str_eq(fmt(INT64_C(53687091200)), "50 GiB");
+	ck_assert_str_eq(fmt(INT64_C(107374182400)), "100 GiB");
+	ck_assert_str_eq(fmt(INT64_C(1099511627776)), "1 TiB");
+	ck_assert_str_eq(fmt(INT64_C(1649267441664)), "1.5 TiB");
 }
 END_TEST
 
@@ -44,8 +44,8 @@ START_TEST(test_format_bytes_edges)
 {
 	/* The seed prints "NaN undefined" and "1 undefined" here. */
 	ck_assert_str_eq(fmt(-5), "0 Bytes");
-	ck_assert_str_eq(fmt(INT64_C(1125899906842624)), "1024 TB");
-	ck_assert_str_eq(fmt(INT64_MAX), "8388608 TB");
+	ck_assert_str_eq(fmt(INT64_C(1125899906842624)), "1024 TiB");
+	ck_assert_str_eq(fmt(INT64_MAX), "8388608 TiB");
 }
 END_TEST
 
@@ -86,7 +86,7 @@ START_TEST(test_info_json)
 	ck_assert(json_object_object_get_ex(o, "availableFormatted", &v));
 	ck_assert_str_eq(json_object_get_string(v), "Unlimited");
 	ck_assert(json_object_object_get_ex(o, "usedFormatted", &v));
-	ck_assert_str_eq(json_object_get_string(v), "1.5 MB");
+	ck_assert_str_eq(json_object_get_string(v), "1.5 MiB");
 	ck_assert(json_object_object_get_ex(o, "canUpload", &v) && json_object_get_boolean(v));
 	json_object_put(o);
 }

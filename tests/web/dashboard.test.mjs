@@ -179,12 +179,12 @@ test("token from the URL fragment: used, removed from the address bar, kept in t
   }));
   assert.deepEqual(stored, { session: ["coffer.dashboard.token"], local: 0, cookie: "" });
   assert.deepEqual(await context.cookies(), []);
-  assert.equal(await usageText(page), "0 Bytes of 5 GB used");
+  assert.equal(await usageText(page), "0 Bytes of 5 GiB used");
   assert.match(await page.textContent("#identity-text"), /^web-main \(admin\)/);
   // A reload in the same tab keeps working (sessionStorage), with no fragment.
   await page.reload();
   await ready(page);
-  assert.equal(await usageText(page), "0 Bytes of 5 GB used");
+  assert.equal(await usageText(page), "0 Bytes of 5 GiB used");
   await shot(page, "desktop-empty");
   await check();
   await context.close();
@@ -235,7 +235,7 @@ window.addEventListener("message", (e) => {
   const frame = page.frameLocator("#f");
   await frame.locator("body[data-ready]").waitFor({ timeout: 15000 });
   assert.deepEqual(await page.evaluate(() => window.log), ["coffer:ready", "coffer:token-rejected"]);
-  assert.equal(await frame.locator("#usage-text").textContent(), "0 Bytes of 5 GB used");
+  assert.equal(await frame.locator("#usage-text").textContent(), "0 Bytes of 5 GiB used");
   await context.close();
 });
 
@@ -274,14 +274,14 @@ test("upload a PDF with the picker: progress bar to 100 %, usage rises, file lis
   const bar = item.locator("[role=progressbar]");
   assert.equal(await bar.getAttribute("aria-valuenow"), "100");
   assert.equal(await bar.getAttribute("aria-label"), "Upload of sample.pdf");
-  await waitForUsage(page, "1.46 KB of 5 GB used");
+  await waitForUsage(page, "1.46 KiB of 5 GiB used");
   assert.notEqual(before, await usageText(page));
   assert.match(await statusText(page), /“sample\.pdf” uploaded/);
   const row = page.locator("#file-rows tr", { hasText: "sample.pdf" });
   await row.waitFor();
   assert.match(await row.textContent(), /Documents › Leases/);
   assert.match(await page.textContent("#recent-list"), /sample\.pdf/);
-  assert.match(await page.locator("#chart-category title").textContent(), /Documents: 1\.46 KB \(100\.0%\)/);
+  assert.match(await page.locator("#chart-category title").textContent(), /Documents: 1\.46 KiB \(100\.0%\)/);
   await check();
   await context.close();
 });
@@ -351,12 +351,12 @@ test("delete asks first; Cancel and Escape keep the file, Delete removes it and 
   const row = page.locator("#file-rows tr", { hasText: "floor plan.pdf" });
   const del = row.locator("button", { hasText: "Delete" });
   const before = await quota();
-  assert.equal(await usageText(page), `${before.usedFormatted} of 5 GB used`);
+  assert.equal(await usageText(page), `${before.usedFormatted} of 5 GiB used`);
   await del.click();
   const dialog = page.locator("#confirm-dialog");
   await dialog.waitFor();
   assert.equal(await page.textContent("#confirm-title"), "Delete “floor plan.pdf”?");
-  assert.equal(await page.textContent("#confirm-text"), "This frees 1 MB. A deleted file can't be restored.");
+  assert.equal(await page.textContent("#confirm-text"), "This frees 1 MiB. A deleted file can't be restored.");
   assert.equal(await page.evaluate(() => document.activeElement.id), "confirm-cancel");
   await shot(page, "desktop-delete-confirm");
   await page.click("#confirm-cancel");
@@ -381,12 +381,12 @@ test("delete asks first; Cancel and Escape keep the file, Delete removes it and 
   await page.waitForTimeout(300);
   assert.equal(await dialog.isVisible(), true);
   await page.click("#confirm-delete");
-  await page.waitForFunction(() => /Deleted “floor plan\.pdf”; 1 MB freed/.test(document.getElementById("status").textContent));
+  await page.waitForFunction(() => /Deleted “floor plan\.pdf”; 1 MiB freed/.test(document.getElementById("status").textContent));
   await row.waitFor({ state: "detached" });
   const after = await quota();
   assert.equal(after.used, before.used - 1024 * 1024);
-  await waitForUsage(page, `${after.usedFormatted} of 5 GB used`);
-  assert.equal(await usageText(page), "1.46 KB of 5 GB used");
+  await waitForUsage(page, `${after.usedFormatted} of 5 GiB used`);
+  assert.equal(await usageText(page), "1.46 KiB of 5 GiB used");
   await check();
   await context.close();
 });
@@ -408,7 +408,7 @@ test("near the limit: warning; a file that does not fit: the quota sentence, not
   await page.waitForSelector('.upload-item[data-state="error"]');
   const sentence = await item.locator(".upload-state").textContent();
   assert.equal(sentence,
-    "Not enough storage for “survey.pdf”. It needs 20 KB and 15 KB is free. Delete some files or upgrade your plan.");
+    "Not enough storage for “survey.pdf”. It needs 20 KiB and 15 KiB is free. Delete some files or upgrade your plan.");
   assert.equal(await statusText(page), sentence);
 
   // A type the service refuses, and one larger than the plan allows.
@@ -419,7 +419,7 @@ test("near the limit: warning; a file that does not fit: the quota sentence, not
   await page.setInputFiles("#file-input", { name: "scan.pdf", mimeType: "application/pdf", buffer: pdfOfSize(70 * 1024) });
   const big = page.locator(".upload-item", { hasText: "scan.pdf" });
   await big.locator(".upload-state", { hasText: "too large" }).waitFor();
-  assert.equal(await big.locator(".upload-state").textContent(), "“scan.pdf” is too large: your plan accepts files up to 64 KB.");
+  assert.equal(await big.locator(".upload-state").textContent(), "“scan.pdf” is too large: your plan accepts files up to 64 KiB.");
   await shot(page, "desktop-upload-errors");
   assert.equal(await usageText(page), usedBefore);
   await check();
@@ -444,7 +444,7 @@ test("at the limit: the full notice with the upgrade prompt", async () => {
 
 test("unlimited plan: shown as such, no bar, no percentage", async () => {
   const { context, page, check } = await openPage({ token: FIX.unlimited.token });
-  assert.equal(await usageText(page), "1.46 KB used · Unlimited storage");
+  assert.equal(await usageText(page), "1.46 KiB used · Unlimited storage");
   assert.equal(await page.isVisible("#usage-bar"), false);
   assert.equal(await page.textContent("#usage-pct"), "");
   assert.equal(await page.textContent("#usage-available"), "Unlimited");

@@ -9,11 +9,11 @@ import { groupBy } from "../../web/js/chart.js";
 test("formatBytes writes sizes like the API's *Formatted strings", () => {
   assert.equal(formatBytes(0), "0 Bytes");
   assert.equal(formatBytes(82), "82 Bytes");
-  assert.equal(formatBytes(1496), "1.46 KB");
-  assert.equal(formatBytes(1578), "1.54 KB");
-  assert.equal(formatBytes(15 * 1024), "15 KB");
-  assert.equal(formatBytes(50 * 1024 * 1024), "50 MB");
-  assert.equal(formatBytes(5 * 1024 ** 3), "5 GB");
+  assert.equal(formatBytes(1496), "1.46 KiB");
+  assert.equal(formatBytes(1578), "1.54 KiB");
+  assert.equal(formatBytes(15 * 1024), "15 KiB");
+  assert.equal(formatBytes(50 * 1024 * 1024), "50 MiB");
+  assert.equal(formatBytes(5 * 1024 ** 3), "5 GiB");
   assert.equal(formatBytes(-1), "0 Bytes");
   assert.equal(formatBytes(NaN), "0 Bytes");
 });
@@ -59,11 +59,11 @@ test("error codes become sentences", () => {
   assert.equal(
     explain(e(507, { code: "QUOTA_EXCEEDED", used: 87040, reserved: 0, limit: 102400, needed: 20480 }),
       { name: "a.pdf", action: "upload" }),
-    "Not enough storage for “a.pdf”. It needs 20 KB and 15 KB is free. Delete some files or upgrade your plan.");
+    "Not enough storage for “a.pdf”. It needs 20 KiB and 15 KiB is free. Delete some files or upgrade your plan.");
   assert.equal(explain(e(507, { code: "QUOTA_EXCEEDED" }), { name: "a.pdf" }),
     "Not enough storage for “a.pdf”. Delete some files or upgrade your plan.");
   assert.equal(explain(e(413, { code: "FILE_TOO_LARGE", maxFileSize: 52428800 }), { name: "b.pdf" }),
-    "“b.pdf” is too large: your plan accepts files up to 50 MB.");
+    "“b.pdf” is too large: your plan accepts files up to 50 MiB.");
   // nginx's own 413 carries no maximum.
   assert.equal(explain(e(413, { code: "FILE_TOO_LARGE" }), { name: "b.pdf" }), "“b.pdf” is too large to upload.");
   assert.equal(explain(e(415, { code: "MIME_NOT_ALLOWED", detectedType: "application/x-sharedlib" }), { name: "x" }),

@@ -1,8 +1,9 @@
-// Human units and dates, the way the API writes them (quota.c's formatBytes:
-// powers of 1024, "Bytes", at most two decimals), so that sizes the page
-// computes itself read like the API's own *Formatted strings.
+// Human units and dates, the way the API writes them (quota.c's
+// quota_format_bytes: powers of 1024 with IEC names, "Bytes", at most two
+// decimals), so that sizes the page computes itself read like the API's own
+// *Formatted strings.
 
-const UNITS = ["Bytes", "KB", "MB", "GB", "TB", "PB", "EB"];
+const UNITS = ["Bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 
 export function formatBytes(bytes) {
   if (!Number.isFinite(bytes) || bytes <= 0) return "0 Bytes";
