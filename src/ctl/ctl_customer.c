@@ -1,6 +1,7 @@
 /* ctl_customer.c - `cofferctl customer create|set-plan|set-limit|suspend|activate|show`. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,40 @@ ctl_customer_fail(const char *what, const char *id, const char *errstr)
 {
 	fprintf(stderr, "cofferctl: customer %s %s: %s\n", what, id, errstr);
 	return 1;
+}
+
+/*
+ * The effective limit after a change, in the display convention
+ * (quota_format_bytes()), and where it comes from: an override outlives
+ * set-plan, and saying so is the only way an operator learns it.
+ */
+static int
+ctl_customer_limit_said(struct ctl *ctl, const char *id, const char *what)
+{
+	struct json_object *o, *v;
+	const char *errstr = NULL, *fmt = "?", *plan = "?";
+	bool override;
+
+	if (customer_show(ctl_db(ctl), id, &o, &errstr) != ERR_OK)
+		return ctl_customer_fail(what, id, errstr);
+	if (json_object_object_get_ex(o, "limitFormatted", &v))
+		fmt = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "plan", &v))
+		plan = json_object_get_string(v);
+	override = json_object_object_get_ex(o, "limitSource", &v) &&
+	    strcmp(json_object_get_string(v), "override") == 0;
+	if (strcmp(what, "set-plan") == 0 && override)
+		printf("customer %s now on plan %s; limit stays %s (override); "
+		    "`cofferctl customer set-limit %s plan` to follow the plan\n",
+		    id, plan, fmt, id);
+	else if (strcmp(what, "set-plan") == 0)
+		printf("customer %s now on plan %s; limit %s (the plan's)\n", id, plan, fmt);
+	else if (override)
+		printf("customer %s limit set to %s (override of plan %s)\n", id, fmt, plan);
+	else
+		printf("customer %s limit follows plan %s: %s\n", id, plan, fmt);
+	json_object_put(o);
+	return 0;
 }
 
 static int
@@ -71,8 +106,7 @@ ctl_customer(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(sub, "set-plan") == 0 && argc == 4) {
 		if (customer_set_plan(ctl_db(ctl), argv[2], argv[3], ctl_actor(), &errstr) != ERR_OK)
 			return ctl_customer_fail(sub, argv[2], errstr);
-		printf("customer %s now on plan %s\n", argv[2], argv[3]);
-		return 0;
+		return ctl_customer_limit_said(ctl, argv[2], sub);
 	}
 	if (strcmp(sub, "set-limit") == 0 && argc == 4) {
 		if (quota_parse_limit(argv[3], true, &limit) == -1) {
@@ -82,8 +116,7 @@ ctl_customer(struct ctl *ctl, int argc, char **argv)
 		}
 		if (customer_set_limit(ctl_db(ctl), argv[2], &limit, ctl_actor(), &errstr) != ERR_OK)
 			return ctl_customer_fail(sub, argv[2], errstr);
-		printf("customer %s limit set to %s\n", argv[2], argv[3]);
-		return 0;
+		return ctl_customer_limit_said(ctl, argv[2], sub);
 	}
 	if ((strcmp(sub, "suspend") == 0 || strcmp(sub, "activate") == 0) && argc == 3) {
 		if (customer_set_status(ctl_db(ctl), argv[2], strcmp(sub, "activate") == 0,

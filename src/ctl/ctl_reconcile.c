@@ -76,9 +76,15 @@ ctl_rec_print(struct json_object *r)
 	    ctl_rec_int(s, "removed"), would, ctl_rec_int(s, "failed"));
 	ctl_rec_items(s);
 	json_object_object_get_ex(r, "orphans", &s);
-	printf("objects without a file row (%" PRId64 " listed): %" PRId64 " %sremoved, %" PRId64
-	    " younger than %" PRId64 " s left alone, %" PRId64 " failed\n",
-	    ctl_rec_int(s, "listed"), ctl_rec_int(s, "removed"), would, ctl_rec_int(s, "young"),
+	/* "listed" counts every object in the store; the orphans are the ones
+	 * without a row, and young ones are kept: they may be uploads whose
+	 * row is not committed yet. */
+	printf("objects in the store: %" PRId64 " listed, %" PRId64 " without a file row: %" PRId64
+	    " %sremoved, %" PRId64 " left alone because they are younger than the grace period"
+	    " ([reconcile] orphan_grace or --grace, %" PRId64 " s: they may be uploads still"
+	    " in flight), %" PRId64 " failed\n",
+	    ctl_rec_int(s, "listed"), ctl_rec_int(s, "removed") + ctl_rec_int(s, "young") +
+	    ctl_rec_int(s, "failed"), ctl_rec_int(s, "removed"), would, ctl_rec_int(s, "young"),
 	    ctl_rec_int(r, "orphanGraceSeconds"), ctl_rec_int(s, "failed"));
 	ctl_rec_items(s);
 	json_object_object_get_ex(r, "missing", &s);
