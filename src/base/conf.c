@@ -80,6 +80,8 @@ static const struct conf_key conf_keys[] = {
 	{ "storage", "default_storage_limit", "DEFAULT_STORAGE_LIMIT", T_SIZE, OFF(default_storage_limit), 0, INT64_MAX, "5GiB", NULL, false },
 	{ "storage", "link_secret", "COFFER_LINK_SECRET", T_STR, OFF(link_secret), 0, 0, "", NULL, true },
 	{ "storage", "link_secret_file", NULL, T_STR, OFF(link_secret_file), 0, 0, "", NULL, false },
+	/* How stale a worker's copy of the categories may be (taxonomy.c). */
+	{ "storage", "category_ttl", NULL, T_DURATION, OFF(category_ttl_ms), 0, 3600000, "5s", NULL, false },
 
 	{ "s3", "endpoint", "S3_ENDPOINT", T_STR, OFF(s3_endpoint), 0, 0, "s3.amazonaws.com", NULL, false },
 	{ "s3", "bucket", "S3_BUCKET_NAME", T_STR, OFF(s3_bucket), 0, 0, "", NULL, false },

@@ -45,6 +45,7 @@ struct conf {
 	int64_t	 default_storage_limit;
 	char	*link_secret;		/* HMAC key of local download links */
 	char	*link_secret_file;	/* or a file holding it */
+	int64_t	 category_ttl_ms;	/* a worker re-reads the categories after this */
 
 	/* [s3] */
 	char	*s3_endpoint;

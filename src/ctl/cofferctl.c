@@ -31,6 +31,9 @@ static const struct {
 	{ "customer", ctl_customer, "customer create --id UUID --plan NAME [--limit BYTES|unlimited] |\n"
 	    "    set-plan ID PLAN | set-limit ID BYTES|unlimited|plan | suspend ID | activate ID | show ID" },
 	{ "recalculate", ctl_recalculate, "recalculate ID|--all       recompute usage from the files, print the drift" },
+	{ "category", ctl_category, "category list | add NAME [--parent NAME] [--entity-id required|optional|none]\n"
+	    "    [--subcategory optional|required] | remove NAME [--parent NAME]\n"
+	    "                              the categories storage keys are checked against" },
 	{ "reconcile", ctl_reconcile, "reconcile [--customer ID] [--dry-run] [--json] [--grace DURATION]\n"
 	    "                              settle abandoned uploads, retry removals, remove orphan\n"
 	    "                              objects, repair drift; exit 0 clean, 1 error, 3 repaired\n"

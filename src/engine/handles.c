@@ -1,14 +1,17 @@
-/* handles.c - lazily opened per-worker handles: libmagic, storage backend, allowlist. */
+/* handles.c - lazily opened per-worker handles: libmagic, storage backend, allowlist, categories. */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/handles.h"
 #include "base/log.h"
 #include "engine/mime.h"
 #include "store/store.h"
+#include "engine/db.h"
 #include "engine/storekey.h"
+#include "engine/taxonomy.h"
 #include "base/xmalloc.h"
 
 static const struct conf *app_conf;
@@ -72,7 +75,11 @@ handles_store(const struct store_backend **backend, void **handle, const char **
 const struct storekey_taxonomy *
 handles_taxonomy(void)
 {
-	return storekey_default_taxonomy();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return taxonomy_cached(db_conn(), (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+	    app_conf->category_ttl_ms);
 }
 
 void
@@ -90,4 +97,5 @@ handles_close(void)
 		free(app_allow[i]);
 	free(app_allow);
 	app_allow = NULL;
+	taxonomy_cache_free();
 }

@@ -21,7 +21,10 @@ enum err handles_mime(struct mime **out, const char **errstr);
  * retried on the next request).  Owned by this module. */
 enum err handles_store(const struct store_backend **backend, void **handle, const char **errstr);
 
-/* The configured taxonomy (static). */
+/* The operator's categories as of at most [storage] category_ttl ago
+ * (taxonomy_cached() on the worker's connection); NULL when they were
+ * never readable, which storekey_check() answers with ERR_DB.  Pointers
+ * into it stay valid until handles_close(). */
 const struct storekey_taxonomy *handles_taxonomy(void);
 
 /* The MIME allowlist from [storage] allowed_types, NULL-terminated. */

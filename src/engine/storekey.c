@@ -12,16 +12,16 @@ static const char *const sk_tenants[] = { "id-documents", "payment-receipts", "a
 static const char *const sk_projects[] = { "blueprints", "progress-photos", "vendor-invoices", "permits", NULL };
 
 /*
- * The seed's tree.  Subcategories are optional where the seed's client
+ * The seed's tree, as sql/006_categories.sql seeds it.  Subcategories are optional where the seed's client
  * makes them optional (it uploads to "documents" with none); a deployment
  * that wants them required changes the flag, not the code.
  */
 static const struct storekey_category sk_default_categories[] = {
-	{ "documents", false, STOREKEY_OPTIONAL, sk_documents },
-	{ "properties", true, STOREKEY_OPTIONAL, sk_properties },
-	{ "tenants", true, STOREKEY_OPTIONAL, sk_tenants },
-	{ "projects", true, STOREKEY_OPTIONAL, sk_projects },
-	{ "avatars", false, STOREKEY_FORBIDDEN, NULL },
+	{ "documents", STOREKEY_FORBIDDEN, STOREKEY_OPTIONAL, sk_documents },
+	{ "properties", STOREKEY_REQUIRED, STOREKEY_OPTIONAL, sk_properties },
+	{ "tenants", STOREKEY_REQUIRED, STOREKEY_OPTIONAL, sk_tenants },
+	{ "projects", STOREKEY_REQUIRED, STOREKEY_OPTIONAL, sk_projects },
+	{ "avatars", STOREKEY_FORBIDDEN, STOREKEY_FORBIDDEN, NULL },
 };
 
 static const struct storekey_taxonomy sk_default = {
@@ -30,6 +30,7 @@ static const struct storekey_taxonomy sk_default = {
 };
 
 static const char *const sk_presence[] = { "forbidden", "optional", "required" };
+static const char *const sk_entity_presence[] = { "none", "optional", "required" };
 
 const struct storekey_taxonomy *
 storekey_default_taxonomy(void)
@@ -47,8 +48,15 @@ sk_fail(enum err rc, const char *c, const char *msg, const char **code, const ch
 	return rc;
 }
 
-static bool
-sk_name_ok(const char *s)
+static enum err
+sk_unavailable(const char **code, const char **errstr)
+{
+	return sk_fail(ERR_DB, "TAXONOMY_UNAVAILABLE",
+	    "the category list could not be read; try again", code, errstr);
+}
+
+bool
+storekey_name_ok(const char *s)
 {
 	size_t n;
 
@@ -145,16 +153,19 @@ storekey_taxonomy_check(const struct storekey_taxonomy *tax, const char **errstr
 		return sk_fail(ERR_CONFIG, NULL, "taxonomy has no categories", NULL, errstr);
 	for (i = 0; i < tax->ncategories; i++) {
 		c = &tax->categories[i];
-		if (!sk_name_ok(c->name))
+		if (!storekey_name_ok(c->name))
 			return sk_fail(ERR_CONFIG, NULL, "taxonomy: a category name is not 1..32 of [a-z0-9-]", NULL, errstr);
 		for (j = 0; j < i; j++)
 			if (strcmp(tax->categories[j].name, c->name) == 0)
 				return sk_fail(ERR_CONFIG, NULL, "taxonomy: a category appears twice", NULL, errstr);
-		if ((unsigned)c->sub > STOREKEY_REQUIRED)
-			return sk_fail(ERR_CONFIG, NULL, "taxonomy: bad subcategory flag", NULL, errstr);
+		if ((unsigned)c->sub > STOREKEY_REQUIRED || (unsigned)c->entity > STOREKEY_REQUIRED)
+			return sk_fail(ERR_CONFIG, NULL, "taxonomy: bad presence flag", NULL, errstr);
+		if (c->entity == STOREKEY_OPTIONAL && c->sub != STOREKEY_FORBIDDEN)
+			return sk_fail(ERR_CONFIG, NULL, "taxonomy: an optional entity id needs a "
+			    "category without subcategories", NULL, errstr);
 		nsub = 0;
 		for (s = c->subcategories; s != NULL && *s != NULL; s++, nsub++) {
-			if (!sk_name_ok(*s))
+			if (!storekey_name_ok(*s))
 				return sk_fail(ERR_CONFIG, NULL, "taxonomy: a subcategory name is not 1..32 of [a-z0-9-]", NULL, errstr);
 			for (j = 0; j < nsub; j++)
 				if (strcmp(c->subcategories[j], *s) == 0)
@@ -175,6 +186,8 @@ storekey_check(const struct storekey_taxonomy *tax, const char *customer_id,
 	const char *sub = NULL;
 
 	memset(out, 0, sizeof(*out));
+	if (tax == NULL)
+		return sk_unavailable(code, errstr);
 	if (!storekey_uuid_ok(customer_id))
 		return sk_fail(ERR_BADREQ, "INVALID_CUSTOMER_ID",
 		    "customerId must be a lowercase UUID", code, errstr);
@@ -186,10 +199,10 @@ storekey_check(const struct storekey_taxonomy *tax, const char *customer_id,
 	if (subcategory != NULL && *subcategory == '\0')
 		subcategory = NULL;
 
-	if (c->entity && entity_id == NULL)
+	if (c->entity == STOREKEY_REQUIRED && entity_id == NULL)
 		return sk_fail(ERR_BADREQ, "ENTITY_ID_REQUIRED",
 		    "this category needs an entityId", code, errstr);
-	if (!c->entity && entity_id != NULL)
+	if (c->entity == STOREKEY_FORBIDDEN && entity_id != NULL)
 		return sk_fail(ERR_BADREQ, "ENTITY_ID_NOT_ALLOWED",
 		    "this category takes no entityId", code, errstr);
 	if (entity_id != NULL && !storekey_entity_ok(entity_id))
@@ -256,6 +269,8 @@ storekey_parse(const struct storekey_taxonomy *tax, const char *key, size_t keyl
 	char tmp[STOREKEY_ENTITY_MAX + 1];
 
 	memset(out, 0, sizeof(*out));
+	if (tax == NULL)
+		return sk_unavailable(code, errstr);
 	if (!storekey_uuid_ok(customer_id))
 		return sk_fail(ERR_BADREQ, "INVALID_CUSTOMER_ID",
 		    "customerId must be a lowercase UUID", code, errstr);
@@ -285,7 +300,10 @@ storekey_parse(const struct storekey_taxonomy *tax, const char *key, size_t keyl
 		goto bad;
 	out->category = c->name;
 	i = 2;
-	if (c->entity) {
+	/* An optional entity id only where subcategories are forbidden: then
+	 * four segments (customer, category, entity, object) mean it is there. */
+	if (c->entity == STOREKEY_REQUIRED ||
+	    (c->entity == STOREKEY_OPTIONAL && nseg == 4)) {
 		if (i >= nseg - 1 ||
 		    !sk_copyseg(tmp, sizeof(tmp), seg[i], len[i]) || !storekey_entity_ok(tmp))
 			goto bad;
@@ -338,7 +356,10 @@ storekey_taxonomy_json(const struct storekey_taxonomy *tax)
 		c = &tax->categories[i];
 		o = json_object_new_object();
 		json_object_object_add(o, "category", json_object_new_string(c->name));
-		json_object_object_add(o, "entity", json_object_new_boolean(c->entity));
+		json_object_object_add(o, "entityId", json_object_new_string(
+		    (unsigned)c->entity <= STOREKEY_REQUIRED ? sk_entity_presence[c->entity] : "none"));
+		json_object_object_add(o, "entity", json_object_new_boolean(
+		    c->entity != STOREKEY_FORBIDDEN));
 		json_object_object_add(o, "subcategory", json_object_new_string(
 		    (unsigned)c->sub <= STOREKEY_REQUIRED ? sk_presence[c->sub] : "forbidden"));
 		subs = json_object_new_array();

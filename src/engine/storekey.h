@@ -21,13 +21,13 @@
 enum storekey_presence { STOREKEY_FORBIDDEN = 0, STOREKEY_OPTIONAL, STOREKEY_REQUIRED };
 
 /*
- * One category of the taxonomy.  An entity id is required or forbidden
- * (never optional: with both an optional entity and an optional
- * subcategory a key like "c/x/f" could be read two ways).
+ * One category of the taxonomy.  An entity id may be optional only where
+ * subcategories are forbidden: with both optional a key like "c/x/f" could
+ * be read two ways.
  */
 struct storekey_category {
 	const char		 *name;
-	bool			  entity;		/* true: required; false: forbidden */
+	enum storekey_presence	  entity;		/* entity id presence */
 	enum storekey_presence	  sub;			/* subcategory presence */
 	const char *const	 *subcategories;	/* NULL-terminated; NULL if none */
 };
@@ -37,7 +37,8 @@ struct storekey_taxonomy {
 	size_t				 ncategories;
 };
 
-/* A checked key, in pieces.  Strings are copies or the taxonomy's own. */
+/* A checked key, in pieces.  Strings are copies or the taxonomy's own
+ * (taxonomy.c never frees a taxonomy it handed out while the worker runs). */
 struct storekey {
 	char		 customer_id[STOREKEY_UUID_LEN + 1];
 	const char	*category;		/* taxonomy string */
@@ -47,13 +48,15 @@ struct storekey {
 	char		 ext[STOREKEY_EXT_MAX + 1];		/* "" when none */
 };
 
-/* The seed's taxonomy (static; never freed). */
+/* The seed's taxonomy (static; never freed): what sql/006_categories.sql
+ * seeds, for tests and the fuzzer. */
 const struct storekey_taxonomy *storekey_default_taxonomy(void);
 
 /*
- * Check a taxonomy (one loaded from configuration): names 1..32 of
+ * Check a taxonomy (one loaded from the database): names 1..32 of
  * [a-z0-9-] not starting with '-', no duplicates, subcategory lists that
- * agree with the presence flag.  ERR_CONFIG with *errstr naming the entry.
+ * agree with the presence flag, an optional entity id only without
+ * subcategories.  ERR_CONFIG with *errstr naming the rule.
  */
 enum err storekey_taxonomy_check(const struct storekey_taxonomy *tax, const char **errstr);
 
@@ -67,7 +70,8 @@ enum err storekey_taxonomy_check(const struct storekey_taxonomy *tax, const char
  * repeats the input.  code and errstr may be NULL.  The pieces are C
  * strings: a caller holding counted bytes must reject embedded NULs first
  * (struct multipart_field's has_nul), or "documents\0..." reads as
- * "documents".
+ * "documents".  A NULL tax (the taxonomy could not be read) is ERR_DB
+ * with *code TAXONOMY_UNAVAILABLE.
  */
 enum err storekey_check(const struct storekey_taxonomy *tax, const char *customer_id,
     const char *category, const char *entity_id, const char *subcategory,
@@ -92,10 +96,15 @@ enum err storekey_format(struct storekey *k, const char *object_id, const char *
  * key cannot cut it down to a valid prefix.  ERR_BADREQ (*code INVALID_FILE_PATH, or
  * INVALID_CUSTOMER_ID for a bad customer_id) when malformed; ERR_FORBIDDEN
  * (*code FILE_PATH_FORBIDDEN) when well-formed but in another customer's
- * namespace.  On ERR_OK *out holds the pieces.
+ * namespace; ERR_DB for a NULL tax, as storekey_check().  On ERR_OK *out
+ * holds the pieces (category and subcategory point into tax).
  */
 enum err storekey_parse(const struct storekey_taxonomy *tax, const char *key, size_t keylen,
     const char *customer_id, struct storekey *out, const char **code, const char **errstr);
+
+/* True if s is a category or subcategory name: 1..32 of [a-z0-9-] not
+ * starting with '-' (sql/006_categories.sql's CHECK says the same). */
+bool storekey_name_ok(const char *s);
 
 /* True if s is 1..64 of [A-Za-z0-9_-] not starting with '-'. */
 bool storekey_entity_ok(const char *s);
@@ -104,9 +113,11 @@ bool storekey_entity_ok(const char *s);
 bool storekey_uuid_ok(const char *s);
 
 /*
- * The taxonomy for GET /api/storage/taxonomy:
- * [{"category": "documents", "entity": false, "subcategory": "optional",
- *   "subcategories": ["leases", ...]}, ...].  Caller owns the result.
+ * The taxonomy for GET /api/storage/categories (and /taxonomy):
+ * [{"category": "documents", "entityId": "none", "entity": false,
+ *   "subcategory": "optional", "subcategories": ["leases", ...]}, ...]
+ * where entityId is none, optional or required and entity is true unless
+ * it is none.  Caller owns the result.
  */
 struct json_object *storekey_taxonomy_json(const struct storekey_taxonomy *tax);
 

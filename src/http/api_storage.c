@@ -200,8 +200,10 @@ api_storage_delete_path(struct req *r)
 	json_object_put(o);
 	/* Another customer's key, or no key at all, is simply not found:
 	 * whether it exists elsewhere is nobody's business. */
-	if (storekey_parse(handles_taxonomy(), path, strlen(path), id->customer, &key, &code,
-	    &errstr) != ERR_OK)
+	if ((rc = storekey_parse(handles_taxonomy(), path, strlen(path), id->customer, &key,
+	    &code, &errstr)) == ERR_DB)
+		return req_fail(r, rc, code, "%s", errstr);
+	if (rc != ERR_OK)
 		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
 	return files_delete(r, id, NULL, path);
 }
@@ -244,8 +246,15 @@ api_storage_taxonomy(struct req *r)
 	const struct identity *id;
 	enum err rc;
 
+	const struct storekey_taxonomy *tax;
+
 	if ((rc = authz_check(r, AUTHZ_FILES_READ, &id)) != ERR_OK)
 		return rc;
-	resp_ok(r, storekey_taxonomy_json(handles_taxonomy()));
+	/* The operator's categories (cofferctl category), as this worker
+	 * holds them: at most [storage] category_ttl old. */
+	if ((tax = handles_taxonomy()) == NULL)
+		return req_fail(r, ERR_DB, "TAXONOMY_UNAVAILABLE",
+		    "The category list could not be read; try again");
+	resp_ok(r, storekey_taxonomy_json(tax));
 	return ERR_OK;
 }

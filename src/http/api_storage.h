@@ -10,6 +10,7 @@ enum err api_storage_upload(struct req *r);	/* POST /api/storage/upload (multipa
 enum err api_storage_put(struct req *r);	/* PUT /api/storage/files?category=... (raw) */
 enum err api_storage_delete_path(struct req *r);	/* DELETE /api/storage/file {"filePath"} */
 enum err api_storage_recalculate(struct req *r);	/* POST /api/storage/recalculate */
-enum err api_storage_taxonomy(struct req *r);	/* GET /api/storage/taxonomy */
+/* GET /api/storage/categories (and its first name, /api/storage/taxonomy) */
+enum err api_storage_taxonomy(struct req *r);
 
 #endif

@@ -39,6 +39,8 @@ static const struct route routes[] = {
 	{ "DELETE", "/api/storage/file", api_storage_delete_path },
 	{ "POST", "/api/storage/recalculate", api_storage_recalculate },
 	/* Beyond the seed. */
+	{ "GET", "/api/storage/categories", api_storage_taxonomy },
+	/* The same, by its first name (dashboards of earlier releases). */
 	{ "GET", "/api/storage/taxonomy", api_storage_taxonomy },
 	{ "GET", "/api/storage/events", api_events_list },
 	{ "GET", "/api/storage/files", api_files_list },

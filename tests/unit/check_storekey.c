@@ -294,7 +294,7 @@ START_TEST(test_longest_key_fits)
 {
 	static const char *const l1[] = { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL };
 	static const struct storekey_category cats[] = {
-		{ "cccccccccccccccccccccccccccccccc", true, STOREKEY_REQUIRED, l1 },
+		{ "cccccccccccccccccccccccccccccccc", STOREKEY_REQUIRED, STOREKEY_REQUIRED, l1 },
 	};
 	struct storekey_taxonomy t = { cats, 1 };
 	char ent[65], key[STOREKEY_MAX];
@@ -318,14 +318,18 @@ START_TEST(test_taxonomy_check_rejects)
 	static const char *const subs[] = { "ok", NULL };
 	static const char *const badsub[] = { "../x", NULL };
 	static const char *const dupsub[] = { "a", "a", NULL };
-	static const struct storekey_category c_badname[] = { { "Bad", false, STOREKEY_FORBIDDEN, NULL } };
+	static const struct storekey_category c_badname[] = { { "Bad", STOREKEY_FORBIDDEN, STOREKEY_FORBIDDEN, NULL } };
 	static const struct storekey_category c_dup[] = {
-		{ "a", false, STOREKEY_FORBIDDEN, NULL }, { "a", false, STOREKEY_FORBIDDEN, NULL } };
-	static const struct storekey_category c_flag[] = { { "a", false, STOREKEY_OPTIONAL, NULL } };
-	static const struct storekey_category c_flag2[] = { { "a", false, STOREKEY_FORBIDDEN, subs } };
-	static const struct storekey_category c_badsub[] = { { "a", false, STOREKEY_OPTIONAL, badsub } };
-	static const struct storekey_category c_dupsub[] = { { "a", false, STOREKEY_OPTIONAL, dupsub } };
-	const struct storekey_category *all[] = { c_badname, c_flag, c_flag2, c_badsub, c_dupsub };
+		{ "a", STOREKEY_FORBIDDEN, STOREKEY_FORBIDDEN, NULL }, { "a", STOREKEY_FORBIDDEN, STOREKEY_FORBIDDEN, NULL } };
+	static const struct storekey_category c_flag[] = { { "a", STOREKEY_FORBIDDEN, STOREKEY_OPTIONAL, NULL } };
+	static const struct storekey_category c_flag2[] = { { "a", STOREKEY_FORBIDDEN, STOREKEY_FORBIDDEN, subs } };
+	static const struct storekey_category c_badsub[] = { { "a", STOREKEY_FORBIDDEN, STOREKEY_OPTIONAL, badsub } };
+	static const struct storekey_category c_dupsub[] = { { "a", STOREKEY_FORBIDDEN, STOREKEY_OPTIONAL, dupsub } };
+	/* Optional entity and subcategory: "a/x/uuid" would read two ways. */
+	static const struct storekey_category c_optboth[] = { { "a", STOREKEY_OPTIONAL, STOREKEY_OPTIONAL, subs } };
+	static const struct storekey_category c_badent[] = { { "a", 7, STOREKEY_FORBIDDEN, NULL } };
+	const struct storekey_category *all[] = { c_badname, c_flag, c_flag2, c_badsub, c_dupsub,
+	    c_optboth, c_badent };
 	struct storekey_taxonomy t;
 	const char *errstr;
 	size_t i;
@@ -358,8 +362,63 @@ START_TEST(test_taxonomy_json)
 	ck_assert(json_object_object_get_ex(first, "subcategories", &v));
 	ck_assert_int_eq(json_object_array_length(v), 4);
 	ck_assert_str_eq(json_object_to_json_string_ext(json_object_array_get_idx(j, 4), JSON_C_TO_STRING_PLAIN),
-	    "{\"category\":\"avatars\",\"entity\":false,\"subcategory\":\"forbidden\",\"subcategories\":[]}");
+	    "{\"category\":\"avatars\",\"entityId\":\"none\",\"entity\":false,"
+	    "\"subcategory\":\"forbidden\",\"subcategories\":[]}");
 	json_object_put(j);
+}
+END_TEST
+
+/* An operator's category with an optional entity id (cofferctl category add
+ * NAME --entity-id optional): with and without one, both keys round-trip,
+ * and nothing else passes. */
+START_TEST(test_optional_entity)
+{
+	static const struct storekey_category cats[] = {
+		{ "scans", STOREKEY_OPTIONAL, STOREKEY_FORBIDDEN, NULL } };
+	const struct storekey_taxonomy t = { cats, 1 };
+	char key[STOREKEY_MAX], want[STOREKEY_MAX];
+	struct storekey k, back;
+	const char *code = NULL;
+
+	ck_assert_int_eq(storekey_taxonomy_check(&t, NULL), ERR_OK);
+	ck_assert_int_eq(storekey_check(&t, CUST, "scans", NULL, NULL, &k, NULL, NULL), ERR_OK);
+	ck_assert_int_eq(storekey_format(&k, OBJ, ".pdf", key, sizeof(key), NULL), ERR_OK);
+	ck_assert_str_eq(key, "customers/" CUST "/scans/" OBJ ".pdf");
+	ck_assert_int_eq(storekey_parse(&t, key, KLEN(key), CUST, &back, NULL, NULL), ERR_OK);
+	ck_assert_str_eq(back.entity_id, "");
+	ck_assert_int_eq(storekey_check(&t, CUST, "scans", "box-7", NULL, &k, NULL, NULL), ERR_OK);
+	ck_assert_int_eq(storekey_format(&k, OBJ, ".pdf", key, sizeof(key), NULL), ERR_OK);
+	ck_assert_str_eq(key, "customers/" CUST "/scans/box-7/" OBJ ".pdf");
+	ck_assert_int_eq(storekey_parse(&t, key, KLEN(key), CUST, &back, NULL, NULL), ERR_OK);
+	ck_assert_str_eq(back.entity_id, "box-7");
+	/* The entity id keeps its shape; no subcategory; no traversal. */
+	ck_assert_int_eq(storekey_check(&t, CUST, "scans", "../x", NULL, &k, &code, NULL), ERR_BADREQ);
+	ck_assert_str_eq(code, "INVALID_ENTITY_ID");
+	ck_assert_int_eq(storekey_check(&t, CUST, "scans", "b", "leases", &k, &code, NULL), ERR_BADREQ);
+	ck_assert_str_eq(code, "SUBCATEGORY_NOT_ALLOWED");
+	snprintf(want, sizeof(want), "customers/%s/scans/b/c/%s.pdf", CUST, OBJ);
+	ck_assert_int_eq(storekey_parse(&t, want, KLEN(want), CUST, &back, &code, NULL), ERR_BADREQ);
+	snprintf(want, sizeof(want), "customers/%s/scans/../%s.pdf", CUST, OBJ);
+	ck_assert_int_eq(storekey_parse(&t, want, KLEN(want), CUST, &back, &code, NULL), ERR_BADREQ);
+	snprintf(want, sizeof(want), "customers/%s/scans/-b/%s.pdf", CUST, OBJ);
+	ck_assert_int_eq(storekey_parse(&t, want, KLEN(want), CUST, &back, &code, NULL), ERR_BADREQ);
+	ck_assert_str_eq(code, "INVALID_FILE_PATH");
+}
+END_TEST
+
+/* No taxonomy (the database could not be read): 503, never a guess. */
+START_TEST(test_no_taxonomy)
+{
+	struct storekey k;
+	const char *code = NULL;
+	char key[STOREKEY_MAX];
+
+	ck_assert_int_eq(storekey_check(NULL, CUST, "documents", NULL, NULL, &k, &code, NULL), ERR_DB);
+	ck_assert_str_eq(code, "TAXONOMY_UNAVAILABLE");
+	snprintf(key, sizeof(key), "customers/%s/documents/%s.pdf", CUST, OBJ);
+	code = NULL;
+	ck_assert_int_eq(storekey_parse(NULL, key, KLEN(key), CUST, &k, &code, NULL), ERR_DB);
+	ck_assert_str_eq(code, "TAXONOMY_UNAVAILABLE");
 }
 END_TEST
 
@@ -384,6 +443,8 @@ main(void)
 	tcase_add_test(tc, test_longest_key_fits);
 	tcase_add_test(tc, test_taxonomy_check_rejects);
 	tcase_add_test(tc, test_taxonomy_json);
+	tcase_add_test(tc, test_optional_entity);
+	tcase_add_test(tc, test_no_taxonomy);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -67,7 +67,7 @@ export class Api {
 
   whoami() { return this.get("/api/whoami"); }
   stats() { return this.get("/api/storage/stats"); }
-  taxonomy() { return this.get("/api/storage/taxonomy"); }
+  taxonomy() { return this.get("/api/storage/categories"); }
 
   // filters: {category, subcategory, entityId, fileType, limit, cursor}
   listFiles(filters = {}) {

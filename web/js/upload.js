@@ -108,6 +108,10 @@ export class Uploader {
     if (cat.entity) {
       const id = $("up-entity").value.trim();
       const label = entityLabel(cat.category);
+      // The operator's category says whether one is required (entityId
+      // "required") or may be left out ("optional").
+      const required = (cat.entityId || "required") === "required";
+      if (!id && !required) return f;
       if (!id) {
         this.entityError(`Enter the ${label} these files belong to.`);
       } else if (!entityIdOk(id)) {
