@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http/api_auth.h"
+#include "http/api_docs.h"
 #include "http/api_events.h"
 #include "http/api_files.h"
 #include "http/api_health.h"
@@ -32,6 +33,9 @@ static const struct route routes[] = {
 	{ "GET", "/auth", api_auth_check },
 	{ "GET", "/api/whoami", api_auth_whoami },
 	{ "GET", "/api/admin/ping", api_auth_admin_ping },
+	/* docs/openapi.yaml, which tests/integration/test_openapi.py holds
+	 * this table to: a route added here must be documented there. */
+	{ "GET", "/api/openapi.json", api_docs_openapi },
 	/* The seed's routes, with the seed's shapes. */
 	{ "GET", "/api/storage/quota", api_storage_quota },
 	{ "GET", "/api/storage/stats", api_storage_stats },

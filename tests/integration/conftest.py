@@ -16,6 +16,8 @@ import pytest
 import requests
 import urllib3
 
+import openapi
+
 ROOT = Path(__file__).resolve().parents[2]
 # The self-signed certificate is verified against the stack's own CA file;
 # urllib3 still warns about the IP-address SAN on some versions.
@@ -35,7 +37,9 @@ def read_env(path):
 
 class VerifyingSession(requests.Session):
     """requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override Session.verify;
-    pin the stack's own certificate on every request instead."""
+    pin the stack's own certificate on every request instead. Every JSON
+    answer is held to docs/openapi.yaml (openapi.py): a test that receives
+    an answer the reference does not describe fails."""
 
     def __init__(self, ca):
         super().__init__()
@@ -43,7 +47,10 @@ class VerifyingSession(requests.Session):
 
     def request(self, method, url, **kw):
         kw.setdefault("verify", self.ca)
-        return super().request(method, url, **kw)
+        resp = super().request(method, url, **kw)
+        if not kw.get("stream"):
+            openapi.check(resp)
+        return resp
 
 
 class Stack:
@@ -165,6 +172,14 @@ class Stack:
         if proc.returncode != 0:
             raise AssertionError(f"psql failed: {proc.stderr}")
         return proc.stdout.strip()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if openapi.stats["validated"] or openapi.stats["errors_only"]:
+        terminalreporter.write_line(
+            f"docs/openapi.yaml: {openapi.stats['validated']} JSON answers matched their "
+            f"documented schema, {openapi.stats['errors_only']} undocumented failures had "
+            "the error shape")
 
 
 def pytest_configure(config):
