@@ -9,6 +9,7 @@
 #include "ctl/ctl.h"
 #include "engine/identity.h"
 #include "engine/reconcile.h"
+#include "store/partial.h"
 #include "store/store.h"
 
 static int64_t
@@ -127,6 +128,7 @@ ctl_reconcile(struct ctl *ctl, int argc, char **argv)
 	char customer[IDENTITY_UUID_LEN + 1];
 	const struct store_backend *be;
 	struct reconcile_opts o;
+	char uploads_dir[4096];
 	struct json_object *report = NULL;
 	const char *errstr = NULL;
 	bool json = false;
@@ -159,6 +161,8 @@ ctl_reconcile(struct ctl *ctl, int argc, char **argv)
 	}
 	o.pending_timeout_s = ctl->conf.pending_timeout_ms / 1000;
 	o.orphan_grace_s = grace_ms / 1000;
+	partial_dir(&ctl->conf, uploads_dir, sizeof(uploads_dir));
+	o.uploads_dir = uploads_dir;
 	o.actor = ctl_actor();
 
 	if ((be = store_lookup(&ctl->conf)) == NULL) {
