@@ -88,7 +88,10 @@ def test_options_discovery(stack):
     assert r.status_code == 401
 
 
-def test_upload_in_chunks_reserves_then_commits(stack):
+def test_upload_in_chunks_reserves_then_commits(api):
+    """On both backends: local (the partial file becomes the object by a
+    hard link) and S3 (assembled locally, stored by one put at the end)."""
+    stack = api
     t = Tenant(stack)
     data = pdf_of_size(3 * MiB + 12345)
     r = create(t, len(data), metadata=json.dumps({"contract": "C-1"}), entityId="")
@@ -143,7 +146,7 @@ def test_upload_in_chunks_reserves_then_commits(stack):
     assert r.status_code == 200
     assert r.headers["Upload-Offset"] == str(len(data))
     assert r.headers["Coffer-File-Id"] == out["fileId"]
-    assert invariants.check(stack, t.id) == len(data)
+    assert invariants.check(stack, t.id, objects_of(stack, t.id)) == len(data)
 
 
 def test_creation_with_upload_whole_file(stack):
@@ -302,6 +305,46 @@ def test_first_chunk_of_a_refused_type_fails_early(stack):
     assert_tus_error(r, 415, "MIME_NOT_ALLOWED")
     assert t.quota()["reserved"] == 0
     invariants.check(stack, t.id)
+
+
+def test_worker_killed_before_commit_head_finishes(stack):
+    """Every byte in, the object written, the worker killed before the
+    commit: the client resumes with HEAD (offset = length, so it sends no
+    more), and that HEAD commits the file."""
+    t = Tenant(stack)
+    data = pdf_of_size(MiB + 4096)
+    url = create(t, len(data)).headers["Location"]
+    assert patch(t, url, 0, data[:MiB]).status_code == 204
+    result = {}
+
+    def last():
+        result["r"] = patch(t, url, MiB, data[MiB:],
+                            headers={"X-Coffer-Test-Pause": "tus-after-put:20001"})
+
+    th = threading.Thread(target=last)
+    th.start()
+    stack.wait_for(lambda: "pausing 20001 ms tus-after-put" in stack.log_text(),
+                   timeout=30, what="the paused PATCH")
+    upload_id = url.rsplit("/", 1)[1]
+    victim = stack.wait_for(lambda: next(
+        (p["pid"] for p in stack.status()["processes"]
+         if upload_id in (p.get("requestUri") or "")), None), what="its worker")
+    os.kill(victim, signal.SIGKILL)
+    th.join()
+    assert result["r"].status_code in (502, 503), result["r"].text
+    q = t.quota()
+    assert (q["used"], q["reserved"]) == (0, len(data))
+    key = t.db("SELECT storage_key FROM files WHERE customer_id = :customer")
+    assert key.endswith(".pdf") and object_info(stack, key)["size"] == len(data)
+
+    r = head(t, url)
+    assert r.status_code == 200
+    assert r.headers["Upload-Offset"] == str(len(data))
+    assert r.headers["Coffer-File-Path"] == key
+    q = t.quota()
+    assert (q["used"], q["reserved"]) == (len(data), 0)
+    assert read_object(stack, key) == data
+    assert invariants.check(stack, t.id) == len(data)
 
 
 def test_reconcile_leaves_live_uploads_and_ends_expired_ones(stack):
