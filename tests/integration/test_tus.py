@@ -529,3 +529,33 @@ def test_tus_js_client_creation_that_does_not_fit_gets_507_before_any_byte(stack
     assert done["counts"] == {"POST": 1}, done      # not one PATCH
     q = t.quota()
     assert (q["used"], q["reserved"]) == (0, 0)
+
+
+# ---- Chromium: tus-js-client's browser build, and the dashboard ----------------
+
+def test_tus_in_chromium(stack):
+    from conftest import output_dir
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"
+    client, board, small = Tenant(stack), Tenant(stack), Tenant(stack, limit=2 * MiB)
+    fixtures = {"client": {"token": client.token}, "dashboard": {"token": board.token},
+                "small": {"token": small.token}}
+    env = dict(os.environ, COFFER_URL=stack.url, COFFER_TEST_OUT=str(output_dir()),
+               CHROMIUM=chromium, COFFER_TUS_FIXTURES=json.dumps(fixtures))
+    proc = subprocess.run(["node", "--test", "--test-reporter=spec",
+                           str(ROOT / "tests" / "web" / "tus.test.mjs")],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert "pass 3" in proc.stdout and "fail 0" in proc.stdout, proc.stdout[-3000:]
+    # What the browsers left: each file stored once, through tus, nothing reserved.
+    for t, size in ((client, 20 * MiB), (board, 9 * MiB)):
+        assert t.db("SELECT count(*) FROM tus_uploads WHERE customer_id = :customer"
+                    " AND completed_at IS NOT NULL") == "1"
+        q = t.quota()
+        assert (q["used"], q["reserved"]) == (size, 0)
+        key = t.db("SELECT storage_key FROM files WHERE customer_id = :customer")
+        assert read_object(stack, key) == pdf_of_size(size)
+        assert invariants.check(stack, t.id) == size
+    q = small.quota()
+    assert (q["used"], q["reserved"]) == (0, 0)
+    assert small.db("SELECT count(*) FROM tus_uploads WHERE customer_id = :customer") == "0"
