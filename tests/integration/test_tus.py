@@ -458,7 +458,8 @@ def events_of(stdout, stderr):
     return events
 
 
-def test_tus_js_client_resumes_after_drop_kill_and_token_refresh(stack, tmp_path):
+def test_tus_js_client_resumes_after_drop_kill_and_token_refresh(api, tmp_path):
+    stack = api
     t = Tenant(stack)
     data = pdf_of_size(20 * MiB)
     src = tmp_path / "big.pdf"
@@ -513,7 +514,7 @@ def test_tus_js_client_resumes_after_drop_kill_and_token_refresh(stack, tmp_path
     q = t.quota()
     assert (q["used"], q["reserved"]) == (20 * MiB, 0)
     assert not partial_path(stack, t, url).exists()
-    assert invariants.check(stack, t.id) == 20 * MiB
+    assert invariants.check(stack, t.id, objects_of(stack, t.id)) == 20 * MiB
 
 
 def test_tus_js_client_creation_that_does_not_fit_gets_507_before_any_byte(stack, tmp_path):
