@@ -206,17 +206,8 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		quota_format_bytes(why.max_file_size, fmt1, sizeof(fmt1));
 		return req_fail(r, ERR_TOOBIG, "FILE_TOO_LARGE",
 		    "The file is larger than your plan's maximum of %s", fmt1);
-	case ERR_NOTFOUND:
-		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
-		    "No storage account exists for this customer");
-	case ERR_FORBIDDEN:
-		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
-		    "This customer's storage is suspended");
 	default:
-		if (rc != ERR_DB)
-			log_errorx("reserving quota: %s", errstr ? errstr : "?");
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
-		    "The database is unavailable; try again");
+		return req_fail_engine(r, rc, REQ_CUSTOMER, "reserving quota", errstr);
 	}
 
 	upload_test_pause(r, "after-reserve");
@@ -241,9 +232,7 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		if (quota_release(pg, id->customer, file_id, id->user, &errstr) != ERR_OK)
 			log_warnx("releasing %s: %s (the reconciler will)", file_id,
 			    errstr ? errstr : "?");
-		return req_fail(r, rc == ERR_BACKEND ? ERR_BACKEND : ERR_INTERNAL,
-		    rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
-		    "The storage backend is unavailable; try again");
+		return req_fail_engine(r, rc, REQ_NONE, "writing the object", NULL);
 	}
 
 	upload_test_pause(r, "after-put");
@@ -255,8 +244,7 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		log_warnx("committing %s: %s", file_id, errstr ? errstr : "?");
 		store->del(sh, keybuf, &errstr);
 		quota_release(pg, id->customer, file_id, id->user, &errstr);
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
-		    "The database is unavailable; try again");
+		return req_fail_engine(r, rc, REQ_NONE, "committing the upload", NULL);
 	}
 
 	metrics_upload(src->length);
@@ -269,10 +257,9 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	lf.storage_key = keybuf;
 	lf.mime_type = mimetype;
 	lf.original_name = up.original_name;
-	if (link_make(r, &lf, LINK_EXPIRES_DEFAULT, &url, &url_expires) != ERR_OK) {
-		log_warnx("upload %s: no download link: %s", file_id, r->err_msg ? r->err_msg : "?");
+	if (link_make(r, &lf, LINK_EXPIRES_DEFAULT, &url, &url_expires, &code, &errstr) != ERR_OK) {
+		log_warnx("upload %s: no download link: %s", file_id, errstr ? errstr : "?");
 		url = NULL;
-		r->err_code = r->err_msg = NULL;
 	}
 	link_iso8601(url_expires, when, sizeof(when));
 
