@@ -9,8 +9,9 @@
  * fails `make check` when the page, a code cofferd or nginx emits, or a
  * code web/js/ or clients/ expect is not here).  STATUS is the HTTP status
  * the code comes with; a code that comes with two names the usual one and
- * says when the other applies.  Engine codes the API never sends have
- * status 0.  New code: add it here first.
+ * says when the other applies.  Status 0: never sent by the API (engine
+ * codes, and the codes client packages raise when no answer came).  New
+ * code: add it here first.
  */
 #define ERRCODES(X) \
 	/* Any route: the defaults of enum err (resp.c) and nginx's own. */ \
@@ -90,7 +91,13 @@
 	/* Engine codes the API never sends (storekey_parse()): delete by path \
 	 * answers 404 FILE_NOT_FOUND instead, telling nothing of other keys. */ \
 	X(FILE_PATH_FORBIDDEN, 0, "The storage key belongs to another customer") \
-	X(INVALID_FILE_PATH, 0, "The storage key is malformed")
+	X(INVALID_FILE_PATH, 0, "The storage key is malformed") \
+	/* Client-side codes: raised by the packages under clients/ (and \
+	 * usable by any client) when no API answer came, never sent by it. */ \
+	X(NETWORK_ERROR, 0, "The service could not be reached: connection refused, reset or timed out") \
+	X(TLS_ERROR, 0, "The TLS handshake or the certificate check failed") \
+	X(BAD_RESPONSE, 0, "An answer came that is not the API's JSON (a proxy's page, a truncated body)") \
+	X(CLIENT_ERROR, 0, "The client itself failed before or after the request")
 
 /* One entry of the catalogue. */
 struct errcode {

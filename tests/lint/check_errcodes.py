@@ -44,6 +44,8 @@ NOT_CODES = {
 }
 HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}
 CLIENT_SUFFIXES = {".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".php"}
+# Installed or built, not written: their sources are scanned instead.
+GENERATED_DIRS = {"node_modules", "vendor", "dist", "build"}
 
 
 def catalogue():
@@ -122,8 +124,8 @@ def main():
     consumers = sorted((ROOT / "web" / "js").glob("*.js"))
     if (ROOT / "clients").is_dir():
         consumers += sorted(p for p in (ROOT / "clients").rglob("*")
-                            if p.suffix in CLIENT_SUFFIXES and "node_modules" not in p.parts
-                            and "vendor" not in p.parts and p.is_file())
+                            if p.suffix in CLIENT_SUFFIXES and p.is_file()
+                            and not GENERATED_DIRS.intersection(p.parts))
     for p in consumers:
         for n, s in literals(p, JS_LITERAL):
             if s in codes or s in HTTP_METHODS:
