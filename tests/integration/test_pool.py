@@ -32,7 +32,7 @@ def test_unknown_path_is_json_404(stack):
 
 
 def test_pool_status_over_http_and_master_socket(stack):
-    workers = int(stack.env.get("COFFER_WORKERS", "4"))
+    workers = int(stack.env.get("COFFER_WORKERS", "0")) or min(max(4 * os.cpu_count(), 4), 32)
     s = stack.status()
     assert s["totalProcesses"] == workers
     assert s["idleProcesses"] == workers
