@@ -52,6 +52,7 @@
 	X(INVALID_QUERY, 400, "A query parameter is malformed or repeated") \
 	X(BODY_REQUIRED, 400, "A JSON request body is required") \
 	X(BODY_TOO_LARGE, 413, "The JSON request body is too large") \
+	X(BODY_INCOMPLETE, 400, "The request body ended before its Content-Length") \
 	X(FILE_PATH_REQUIRED, 400, "The body must be JSON with a filePath string") \
 	X(INVALID_CURSOR, 400, "The cursor is not one this API returned") \
 	/* Uploads: what the client said. */ \

@@ -36,7 +36,7 @@ NOT_CODES = {
     "MAX_FILE_SIZE", "JWT_SECRET",
     # HTTP methods, SQL, JWT algorithms
     "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
-    "BEGIN", "COMMIT", "ROLLBACK", "HS256", "RS256", "ES256",
+    "BEGIN", "COMMIT", "ROLLBACK", "HS256", "RS256", "ES256", "MD5", "SHA256",
     # the seed's formatBytes() units, time zones
     "KB", "MB", "GB", "TB", "UTC",
     # multipart.c's name for success (never an error body's code)
