@@ -22,7 +22,6 @@
 #include "engine/tus.h"
 #include "engine/tusmeta.h"
 #include "http/api_tus.h"
-#include "http/authz.h"
 #include "http/body.h"
 #include "http/resp.h"
 #include "http/upload.h"
@@ -42,18 +41,16 @@ struct tus_ctx {
 	const char		*upload_id;	/* canonical; NULL for the collection */
 };
 
-/* Identity, role, protocol version, database: in this order. */
+/* Protocol version, database, upload id (the router checked the caller). */
 static enum err
-tus_begin(struct req *r, enum authz_action action, int check_version, struct tus_ctx *c)
+tus_begin(struct req *r, const struct identity *id, int check_version, struct tus_ctx *c)
 {
 	const char *v = req_param(r, "HTTP_TUS_RESUMABLE");
-	enum err rc;
 
 	memset(c, 0, sizeof(*c));
-	/* Every answer, errors included, speaks tus. */
+	c->id = id;
+	/* Every answer from here on, errors included, speaks tus. */
 	r->resp_headers = TUS_HEADERS;
-	if ((rc = authz_check(r, action, &c->id)) != ERR_OK)
-		return rc;
 	if (check_version && (v == NULL || strcmp(v, TUS_VERSION) != 0)) {
 		r->resp_headers = TUS_HEADERS "Tus-Version: " TUS_VERSION "\r\n";
 		return req_fail(r, ERR_PRECONDITION, "TUS_VERSION_UNSUPPORTED",
@@ -389,12 +386,12 @@ done:
 }
 
 enum err
-api_tus_options(struct req *r)
+api_tus_options(struct req *r, const struct identity *id)
 {
 	struct tus_ctx c;
 	enum err rc;
 
-	if ((rc = tus_begin(r, AUTHZ_WHOAMI, 0, &c)) != ERR_OK)
+	if ((rc = tus_begin(r, id, 0, &c)) != ERR_OK)
 		return rc;
 	resp_empty(r, 204, pool_printf(r->pool, "Tus-Version: " TUS_VERSION "\r\n"
 	    "Tus-Extension: creation,creation-with-upload,termination,expiration\r\n"
@@ -403,10 +400,10 @@ api_tus_options(struct req *r)
 }
 
 enum err
-api_tus_create(struct req *r)
+api_tus_create(struct req *r, const struct identity *id)
 {
 	const char *errstr = NULL, *code = NULL, *ctype, *name;
-	char keybuf[TUS_KEY_MAX], objid[QUOTA_ID_LEN], id[QUOTA_ID_LEN], fmt[QUOTA_FMT_LEN];
+	char keybuf[TUS_KEY_MAX], objid[QUOTA_ID_LEN], upid[QUOTA_ID_LEN], fmt[QUOTA_FMT_LEN];
 	char *metadata = NULL;
 	struct quota_refusal why;
 	struct quota_upload up;
@@ -421,7 +418,7 @@ api_tus_create(struct req *r)
 	enum err rc;
 	int body, fd;
 
-	if ((rc = tus_begin(r, AUTHZ_FILES_WRITE, 1, &c)) != ERR_OK)
+	if ((rc = tus_begin(r, id, 1, &c)) != ERR_OK)
 		return rc;
 	if (req_param(r, "HTTP_UPLOAD_DEFER_LENGTH") != NULL)
 		return req_fail(r, ERR_BADREQ, "UPLOAD_LENGTH_REQUIRED",
@@ -457,7 +454,7 @@ api_tus_create(struct req *r)
 		return rc;
 	ctype = req_param(r, "CONTENT_TYPE");
 	if (len > 0 && (ctype == NULL || strcmp(ctype, TUS_CTYPE) != 0))
-		return req_fail(r, ERR_MIME, "INVALID_CONTENT_TYPE",
+		return req_fail(r, ERR_MIME, "INVALID_UPLOAD_CONTENT_TYPE",
 		    "Upload data must be sent as " TUS_CTYPE);
 	if (len > length)
 		return req_fail(r, ERR_TOOBIG, "UPLOAD_LENGTH_EXCEEDED",
@@ -482,37 +479,37 @@ api_tus_create(struct req *r)
 	up.size = length;
 	up.uploaded_by = c.id->user;
 	up.metadata_json = metadata;
-	rc = tus_create(c.pg, &up, r->conf->uploads_expiry_ms / 1000, id, &why, &errstr);
+	rc = tus_create(c.pg, &up, r->conf->uploads_expiry_ms / 1000, upid, &why, &errstr);
 	if (rc != ERR_OK)
 		return upload_refused(r, rc, &why, errstr);
-	if ((rc = partial_open(c.dir, c.id->customer, id, 1, &fd, &errstr)) != ERR_OK) {
-		log_warnx("creating the partial file of %s: %s", id, errstr);
-		tus_end(r, &c, id);
+	if ((rc = partial_open(c.dir, c.id->customer, upid, 1, &fd, &errstr)) != ERR_OK) {
+		log_warnx("creating the partial file of %s: %s", upid, errstr);
+		tus_end(r, &c, upid);
 		return req_fail(r, rc == ERR_BACKEND ? ERR_BACKEND : ERR_INTERNAL,
 		    rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
 		    "The storage backend is unavailable; try again");
 	}
 	close(fd);
-	c.upload_id = id;
+	c.upload_id = upid;
 	if ((rc = tus_load(r, &c, &u)) != ERR_OK)
 		return rc;
 	if (len > 0 && (rc = tus_write(r, &c, &u, 0, body, len, &out)) != ERR_OK) {
 		/* The client learns nothing of this upload: do not keep it. */
-		tus_end(r, &c, id);
+		tus_end(r, &c, upid);
 		return rc;
 	}
 	if (out != NULL) {
 		tus_answer_file(r, 201, out, pool_printf(r->pool, "Location: " TUS_LOCATION "%s\r\n%s",
-		    id, tus_file_headers(r, &u)));
+		    upid, tus_file_headers(r, &u)));
 		return ERR_OK;
 	}
-	resp_empty(r, 201, pool_printf(r->pool, "Location: " TUS_LOCATION "%s\r\n%s", id,
+	resp_empty(r, 201, pool_printf(r->pool, "Location: " TUS_LOCATION "%s\r\n%s", upid,
 	    tus_state_headers(r, &u)));
 	return ERR_OK;
 }
 
 enum err
-api_tus_head(struct req *r)
+api_tus_head(struct req *r, const struct identity *id)
 {
 	struct json_object *out = NULL;
 	const char *errstr = NULL;
@@ -521,7 +518,7 @@ api_tus_head(struct req *r)
 	enum err rc;
 	int fd;
 
-	if ((rc = tus_begin(r, AUTHZ_FILES_WRITE, 1, &c)) != ERR_OK ||
+	if ((rc = tus_begin(r, id, 1, &c)) != ERR_OK ||
 	    (rc = tus_load(r, &c, &u)) != ERR_OK)
 		return rc;
 	if (!u.completed && u.offset == u.length) {
@@ -546,7 +543,7 @@ api_tus_head(struct req *r)
 }
 
 enum err
-api_tus_patch(struct req *r)
+api_tus_patch(struct req *r, const struct identity *id)
 {
 	struct json_object *out = NULL;
 	const char *ctype = req_param(r, "CONTENT_TYPE");
@@ -557,10 +554,10 @@ api_tus_patch(struct req *r)
 	off_t len;
 	int body;
 
-	if ((rc = tus_begin(r, AUTHZ_FILES_WRITE, 1, &c)) != ERR_OK)
+	if ((rc = tus_begin(r, id, 1, &c)) != ERR_OK)
 		return rc;
 	if (ctype == NULL || strcmp(ctype, TUS_CTYPE) != 0)
-		return req_fail(r, ERR_MIME, "INVALID_CONTENT_TYPE",
+		return req_fail(r, ERR_MIME, "INVALID_UPLOAD_CONTENT_TYPE",
 		    "PATCH bodies must be " TUS_CTYPE);
 	if (tus_number(req_param(r, "HTTP_UPLOAD_OFFSET"), &offset) == -1)
 		return req_fail(r, ERR_BADREQ, "UPLOAD_OFFSET_REQUIRED",
@@ -592,7 +589,7 @@ api_tus_patch(struct req *r)
 }
 
 enum err
-api_tus_delete(struct req *r)
+api_tus_delete(struct req *r, const struct identity *id)
 {
 	const char *errstr = NULL;
 	struct tus_upload u;
@@ -600,7 +597,7 @@ api_tus_delete(struct req *r)
 	enum err rc;
 	int fd = -1;
 
-	if ((rc = tus_begin(r, AUTHZ_FILES_WRITE, 1, &c)) != ERR_OK)
+	if ((rc = tus_begin(r, id, 1, &c)) != ERR_OK)
 		return rc;
 	rc = tus_get(c.pg, c.id->customer, c.upload_id, &u, &errstr);
 	if (rc == ERR_NOTFOUND)

@@ -13,11 +13,10 @@ import subprocess
 import threading
 from pathlib import Path
 
-import pytest
-
 import invariants
 from conftest import ROOT
-from storage_api import MiB, Tenant, object_info, objects_of, pdf_of_size, read_object
+from helpers import (MiB, Tenant, object_info, objects_of, output_dir, pdf_of_size,
+                     read_object)
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTETS = "application/offset+octet-stream"
@@ -65,7 +64,7 @@ def partial_path(stack, t, url):
     return Path(stack.env["LOCAL_STORAGE_PATH"]) / ".uploads" / t.id / url.rsplit("/", 1)[1]
 
 
-def settle(stack, t):
+def reconcile_json(stack, t):
     proc = stack.ctl("reconcile", "--customer", t.id, "--json", check=False)
     assert proc.returncode in (0, 3), proc.stdout + proc.stderr
     return json.loads(proc.stdout)
@@ -235,7 +234,7 @@ def test_bad_patches(stack):
     r = t.request("PATCH", url, headers=dict(TUS, **{"Upload-Offset": str(MiB),
                                                     "Content-Type": "application/pdf"}),
                   data=data[MiB:])
-    assert_tus_error(r, 415, "INVALID_CONTENT_TYPE")
+    assert_tus_error(r, 415, "INVALID_UPLOAD_CONTENT_TYPE")
     r = t.request("PATCH", url, headers=dict(TUS, **{"Content-Type": OCTETS}), data=b"x")
     assert_tus_error(r, 400, "UPLOAD_OFFSET_REQUIRED")
     r = t.request("PATCH", url, headers={"Upload-Offset": str(MiB), "Content-Type": OCTETS},
@@ -359,7 +358,7 @@ def test_reconcile_leaves_live_uploads_and_ends_expired_ones(stack):
          " WHERE customer_id = :customer AND state = 'pending'")
     t.db("UPDATE tus_uploads SET expires_at = now() - interval '1 second'"
          f" WHERE customer_id = :customer AND id = '{dead.rsplit('/', 1)[1]}'")
-    report = settle(stack, t)
+    report = reconcile_json(stack, t)
     assert report["uploads"]["expired"] == 1, report
     assert report["pending"]["receiving"] == 1, report
     assert report["pending"]["released"] == 0, report
@@ -369,7 +368,7 @@ def test_reconcile_leaves_live_uploads_and_ends_expired_ones(stack):
     # The live one still completes.
     r = patch(t, live, MiB, data[MiB:])
     assert r.status_code == 200, r.text
-    settle(stack, t)
+    reconcile_json(stack, t)
     assert invariants.check(stack, t.id) == len(data)
 
 
@@ -535,7 +534,6 @@ def test_tus_js_client_creation_that_does_not_fit_gets_507_before_any_byte(stack
 # ---- Chromium: tus-js-client's browser build, and the dashboard ----------------
 
 def test_tus_in_chromium(stack):
-    from conftest import output_dir
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"
     client, board, small = Tenant(stack), Tenant(stack), Tenant(stack, limit=2 * MiB)
