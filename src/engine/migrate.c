@@ -1,4 +1,4 @@
-/* migrate.c - applying the embedded sql/ migrations, once each, in order. */
+/* migrate.c - applying the embedded sql/ migrations, once each, in order (gaps filled). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -33,12 +33,37 @@ migrate_ensure_table(PGconn *pg, char *errbuf, size_t errlen)
 	    errbuf, errlen);
 }
 
+/* 1 if version is recorded in schema_migrations, 0 if not, -1 on error. */
+static int
+migrate_applied(PGconn *pg, int version)
+{
+	char vbuf[16];
+	const char *params[1] = { vbuf };
+	PGresult *res;
+	int v = -1;
+
+	snprintf(vbuf, sizeof(vbuf), "%d", version);
+	res = PQexecParams(pg, "SELECT 1 FROM schema_migrations WHERE version = $1",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		v = PQntuples(res) == 1;
+	PQclear(res);
+	return v;
+}
+
+/*
+ * Migrations are numbered when they are written and may land out of order
+ * (006 merged after 009): "current" is the version up to which every known
+ * migration is applied, so a gap reads as behind (readiness 503) and
+ * migrate_up() fills it.  With none missing, the newest recorded version
+ * (which may be newer than this Coffer).
+ */
 int
 migrate_current(PGconn *pg)
 {
 	PGresult *res;
 	const char *state;
-	int v = -1;
+	int v = -1, i, prev = 0, a;
 
 	res = PQexec(pg, "SELECT coalesce(max(version), 0) FROM schema_migrations");
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
@@ -47,6 +72,15 @@ migrate_current(PGconn *pg)
 	    strcmp(state, "42P01") == 0)
 		v = 0;		/* no schema_migrations: never migrated */
 	PQclear(res);
+	if (v <= 0)
+		return v;
+	for (i = 0; i < migrations_count && migrations[i].version <= v; i++) {
+		if ((a = migrate_applied(pg, migrations[i].version)) == -1)
+			return -1;
+		if (a == 0)
+			return prev;
+		prev = migrations[i].version;
+	}
 	return v;
 }
 
@@ -64,7 +98,7 @@ migrate_up(PGconn *pg, FILE *out, char *errbuf, size_t errlen)
 	char vbuf[16];
 	PGresult *res;
 	enum err rc = ERR_DB;
-	int cur, i, applied = 0;
+	int cur, i, applied = 0, applied_already;
 
 	if (migrate_exec(pg, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", errbuf, errlen) == -1)
 		return ERR_DB;
@@ -86,6 +120,14 @@ migrate_up(PGconn *pg, FILE *out, char *errbuf, size_t errlen)
 		const struct migration *m = &migrations[i];
 
 		if (m->version <= cur)
+			continue;
+		/* Past a gap, some are applied already. */
+		if ((applied_already = migrate_applied(pg, m->version)) == -1) {
+			snprintf(errbuf, errlen, "cannot read schema_migrations: %s",
+			    PQerrorMessage(pg));
+			goto out;
+		}
+		if (applied_already)
 			continue;
 		if (migrate_exec(pg, "BEGIN", errbuf, errlen) == -1)
 			goto out;

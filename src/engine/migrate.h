@@ -29,7 +29,9 @@ enum err migrate_up(PGconn *pg, FILE *out, char *errbuf, size_t errlen);
 /* Print each known migration as applied or pending to out. */
 enum err migrate_status(PGconn *pg, FILE *out, char *errbuf, size_t errlen);
 
-/* The newest version applied, 0 for a database never migrated, -1 on error. */
+/* The version up to which every known migration is applied (a migration
+ * merged out of order leaves a gap: the version before it), else the newest
+ * recorded; 0 for a database never migrated, -1 on error. */
 int migrate_current(PGconn *pg);
 
 /* The newest version this program carries (and its statements expect). */

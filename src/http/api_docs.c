@@ -6,8 +6,9 @@
 #include "http/resp.h"
 
 enum err
-api_docs_openapi(struct req *r)
+api_docs_openapi(struct req *r, const struct identity *id)
 {
+	(void)id;	/* AUTHZ_PUBLIC: none */
 	resp_text(r, 200, "application/json", api_docs_openapi_json, api_docs_openapi_json_len);
 	return ERR_OK;
 }

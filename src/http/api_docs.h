@@ -6,6 +6,7 @@
 
 #include "base/err.h"
 
+struct identity;
 struct req;
 
 /* docs/openapi.yaml as compact JSON, NUL-terminated (generated at build
@@ -15,6 +16,6 @@ extern const size_t api_docs_openapi_json_len;
 
 /* GET /api/openapi.json: the document, to anyone (nginx serves it without
  * auth_request: it holds no secret).  Always ERR_OK. */
-enum err api_docs_openapi(struct req *r);
+enum err api_docs_openapi(struct req *r, const struct identity *id);
 
 #endif

@@ -23,7 +23,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import ROOT
+
 DOC_PATH = ROOT / "docs" / "openapi.yaml"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 

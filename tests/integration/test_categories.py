@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from storage_api import Tenant, sample
+from helpers import ROOT, Tenant, sample
 
 SEED = [("documents", "none", "optional", ["leases", "contracts", "invoices", "receipts"]),
         ("properties", "required", "optional", ["photos", "floor-plans", "inspection-reports"]),

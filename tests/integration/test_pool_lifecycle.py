@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, fcgi_request
+from helpers import ROOT, fcgi_request
 
 
 def test_restart_storm_backs_off(stack, conf_restore):

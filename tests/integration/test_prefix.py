@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import openapi
-from storage_api import Tenant, sample
+from helpers import Tenant, sample
 
 PREFIX = "/coffer"
 # README.md's snippet, verbatim.
