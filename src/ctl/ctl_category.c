@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,26 +52,28 @@ ctl_category(struct ctl *ctl, int argc, char **argv)
 	const char *name, *parent = NULL, *entity = NULL, *sub = NULL, *errstr = NULL;
 	int64_t held = 0;
 	enum err rc;
+	bool add;
 	int i;
 
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
 		return ctl_category_list(ctl);
 	if (argc < 3 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "remove") != 0))
 		return ctl_category_usage();
+	add = strcmp(argv[1], "add") == 0;
 	name = argv[2];
 	for (i = 3; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--parent") == 0)
 			parent = argv[i + 1];
-		else if (strcmp(argv[i], "--entity-id") == 0 && argv[1][0] == 'a')
+		else if (add && strcmp(argv[i], "--entity-id") == 0)
 			entity = argv[i + 1];
-		else if (strcmp(argv[i], "--subcategory") == 0 && argv[1][0] == 'a')
+		else if (add && strcmp(argv[i], "--subcategory") == 0)
 			sub = argv[i + 1];
 		else
 			return ctl_category_usage();
 	}
 	if (i != argc)
 		return ctl_category_usage();
-	if (strcmp(argv[1], "add") == 0) {
+	if (add) {
 		if ((rc = taxonomy_add(ctl_db(ctl), name, parent, entity, sub, &errstr)) != ERR_OK) {
 			fprintf(stderr, "cofferctl: category add %s: %s\n", name, errstr);
 			return rc == ERR_BADREQ ? 2 : 1;

@@ -114,6 +114,7 @@ tx_presence(const char *s, const char *none)
 		return STOREKEY_REQUIRED;
 	if (strcmp(s, "optional") == 0)
 		return STOREKEY_OPTIONAL;
+	/* Anything else: out of range, which storekey_taxonomy_check() refuses. */
 	return strcmp(s, none) == 0 ? STOREKEY_FORBIDDEN : (enum storekey_presence)99;
 }
 
@@ -294,11 +295,14 @@ taxonomy_add(PGconn *pg, const char *name, const char *parent, const char *entit
 				*errstr = "that subcategory exists already";
 			return rc;
 		}
-		if (PQgetisnull(res, 0, 0))
-			rc = ERR_NOTFOUND, *errstr = "no such parent category";
-		else if (strcmp(PQgetvalue(res, 0, 1), "1") != 0)
-			rc = ERR_BADREQ, *errstr = "the parent's entity id is optional: with "
-			    "subcategories too, a key could be read two ways";
+		if (PQgetisnull(res, 0, 0)) {
+			rc = ERR_NOTFOUND;
+			*errstr = "no such parent category";
+		} else if (strcmp(PQgetvalue(res, 0, 1), "1") != 0) {
+			rc = ERR_BADREQ;
+			*errstr = "the parent's entity id is optional: with subcategories too, "
+			    "a key could be read two ways";
+		}
 		PQclear(res);
 		return rc;
 	}
@@ -332,11 +336,13 @@ taxonomy_remove(PGconn *pg, const char *name, const char *parent, int64_t *held,
 	    params, &res, errstr)) != ERR_OK)
 		return rc;
 	*held = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
-		rc = ERR_NOTFOUND, *errstr = parent != NULL ? "no such subcategory" :
-		    "no such category";
-	else if (*held > 0)
-		rc = ERR_CONFLICT, *errstr = "files are stored under it";
+	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
+		rc = ERR_NOTFOUND;
+		*errstr = parent != NULL ? "no such subcategory" : "no such category";
+	} else if (*held > 0) {
+		rc = ERR_CONFLICT;
+		*errstr = "files are stored under it";
+	}
 	PQclear(res);
 	return rc;
 }
