@@ -157,6 +157,31 @@ def test_operator_subcategory_end_to_end(ttl0, owner):
     assert tree(owner.request("GET", "/api/storage/categories")) == SEED
 
 
+def test_dashboard_offers_an_operator_category(ttl0):
+    """tests/web/categories.test.mjs in headless Chromium: the dashboard's
+    form comes from GET /api/storage/categories, not from its own list."""
+    stack = ttl0
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"
+    name = "scans-" + uuid.uuid4().hex[:6]
+    stack.ctl("category", "add", name, "--entity-id", "optional")
+    t = Tenant(stack)
+    try:
+        env = dict(os.environ, COFFER_URL=stack.url, COFFER_TOKEN=t.token, COFFER_CATEGORY=name,
+                   CHROMIUM=chromium)
+        proc = subprocess.run(["node", "--test", "--test-reporter=spec",
+                               str(ROOT / "tests" / "web" / "categories.test.mjs")],
+                              capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+        assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+        assert int(t.db(f"SELECT count(*) FROM files WHERE customer_id = :customer"
+                        f" AND category = '{name}' AND state = 'stored'")) == 1
+    finally:
+        for fid in t.db("SELECT id FROM files WHERE customer_id = :customer"
+                        " AND state = 'stored'").split():
+            t.request("DELETE", f"/api/storage/files/{fid}")
+        stack.ctl("category", "remove", name)
+
+
 @pytest.mark.parametrize("args,status,message", [
     (["add", "../etc"], 2, "1 to 32 of a-z 0-9"),
     (["add", "Photos"], 2, "1 to 32 of a-z 0-9"),
