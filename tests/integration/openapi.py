@@ -18,7 +18,6 @@ import json
 import re
 import threading
 import urllib.parse
-from pathlib import Path
 
 import jsonschema
 import yaml

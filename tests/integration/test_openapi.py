@@ -10,10 +10,8 @@ document goes into UNDOCUMENTED below with the reason; a documented
 operation that cofferd does not route (served by nginx alone) goes into
 NOT_ROUTED.
 """
-import json
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
