@@ -34,6 +34,8 @@ struct conf_key {
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const storage_types[] = { "local", "s3", NULL };
+/* Indexed by enum db_pooler. */
+static const char *const db_poolers[] = { "none", "transaction", NULL };
 static const char *const s3_styles[] = { "path", "virtual", NULL };
 /* Indexed by enum jwt_algorithm. */
 static const char *const jwt_algorithms[] = { "HS256", "RS256", "ES256", NULL };
@@ -67,6 +69,11 @@ static const struct conf_key conf_keys[] = {
 
 	{ "database", "url", "DATABASE_URL", T_STR, OFF(database_url), 0, 0, "postgresql:///coffer", NULL, true },
 	{ "database", "connect_timeout", NULL, T_DURATION, OFF(db_connect_timeout_ms), 1000, 600000, "5s", NULL, false },
+	/* A transaction pooler (PgBouncer pool_mode = transaction) between the
+	 * workers and PostgreSQL: nothing may rely on a session (db.c). */
+	{ "database", "pooler", NULL, T_ENUM, OFF(db_pooler), 0, 0, "none", db_poolers, false },
+	/* PostgreSQL itself, past the pooler: cofferctl's session work. */
+	{ "database", "direct_url", NULL, T_STR, OFF(db_direct_url), 0, 0, "", NULL, true },
 
 	{ "storage", "type", "STORAGE_TYPE", T_ENUM, OFF(storage_type), 0, 0, "local", storage_types, false },
 	{ "storage", "local_path", "LOCAL_STORAGE_PATH", T_STR, OFF(local_path), 0, 0, "/var/lib/coffer/storage", NULL, false },

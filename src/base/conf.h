@@ -9,6 +9,8 @@
 #include "base/err.h"
 
 enum storage_type { STORAGE_LOCAL = 0, STORAGE_S3 };
+/* [database] pooler: what sits between the workers and PostgreSQL. */
+enum db_pooler { DB_POOLER_NONE = 0, DB_POOLER_TRANSACTION };
 /* [auth] jwt_algorithm: the one algorithm a JWT may be signed with. */
 enum jwt_algorithm { JWT_HS256 = 0, JWT_RS256, JWT_ES256 };
 
@@ -36,6 +38,8 @@ struct conf {
 	/* [database] */
 	char	*database_url;
 	int64_t	 db_connect_timeout_ms;
+	int	 db_pooler;		/* enum db_pooler */
+	char	*db_direct_url;		/* "": url; for cofferctl's sessions */
 
 	/* [storage] */
 	int	 storage_type;
