@@ -250,11 +250,17 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 
 	/* 6. Commit: stored, counted, audited, in one statement. */
 	if ((rc = quota_commit(pg, id->customer, file_id, id->user, &errstr)) != ERR_OK) {
-		/* The client hears "failed": make it true.  Without the object
-		 * the reconciler releases the pending row. */
 		log_warnx("committing %s: %s", file_id, errstr ? errstr : "?");
-		store->del(sh, keybuf, &errstr);
-		quota_release(pg, id->customer, file_id, id->user, &errstr);
+		if (PQstatus(pg) == CONNECTION_OK) {
+			/* The server refused: nothing was committed.  The
+			 * client hears "failed": make it true. */
+			store->del(sh, keybuf, &errstr);
+			quota_release(pg, id->customer, file_id, id->user, &errstr);
+		}
+		/* Else the connection died (a database or pooler restart)
+		 * with the commit in flight: it may have happened, and
+		 * removing the object could leave a stored row without it.
+		 * Kept, it settles the pending row for the reconciler. */
 		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
 		    "The database is unavailable; try again");
 	}

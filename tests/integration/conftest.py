@@ -224,9 +224,19 @@ def _session_stack(prefix, extra_env=None):
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def pooler_env():
+    """COFFER_TEST_POOLER=pgbouncer: the session's stacks put PgBouncer in
+    transaction mode between cofferd and PostgreSQL (scripts/test runs the
+    storage API, quota race and two-pool suites that way too)."""
+    pooler = os.environ.get("COFFER_TEST_POOLER", "none")
+    if pooler not in ("none", "pgbouncer"):
+        raise RuntimeError(f"COFFER_TEST_POOLER must be none or pgbouncer, not {pooler!r}")
+    return {"COFFER_DB_POOLER": pooler}
+
+
 @pytest.fixture(scope="session")
 def stack():
-    yield from _session_stack("coffer-it.")
+    yield from _session_stack("coffer-it.", pooler_env())
 
 
 @pytest.fixture(scope="session")
@@ -234,7 +244,7 @@ def s3_stack():
     """A second stack whose cofferd stores objects in an S3 peer (s3rver);
     stack.env then carries S3_ENDPOINT, S3_BUCKET_NAME, the AWS_* keys and
     S3RVER_PIDFILE."""
-    yield from _session_stack("coffer-s3.", {"STORAGE_TYPE": "s3"})
+    yield from _session_stack("coffer-s3.", {"STORAGE_TYPE": "s3", **pooler_env()})
 
 
 @pytest.fixture(scope="module", params=["local", "s3"])

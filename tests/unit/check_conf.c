@@ -72,6 +72,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c.default_storage_limit, INT64_C(5) << 30);
 	ck_assert_int_eq(c.storage_type, STORAGE_LOCAL);
 	ck_assert_int_eq(c.listen_mode, 0660);
+	ck_assert_int_eq(c.db_pooler, DB_POOLER_NONE);
+	ck_assert_str_eq(c.db_direct_url, "");
 	ck_assert_str_eq(c.listen, "unix:/run/coffer/cofferd.sock");
 	conf_free(&c);
 }
@@ -96,8 +98,13 @@ START_TEST(test_valid_file)
 	    "local_path = /srv/coffer\n"
 	    "max_file_size = 100MiB\n"
 	    "default_storage_limit = 2GB\n"
+	    "[database]\n"
+	    "pooler = transaction\n"
+	    "direct_url = postgresql://db1:5432/coffer\n"
 	    "[s3]\n"
 	    "tls = no\n", &c), ERR_OK);
+	ck_assert_int_eq(c.db_pooler, DB_POOLER_TRANSACTION);
+	ck_assert_str_eq(c.db_direct_url, "postgresql://db1:5432/coffer");
 	ck_assert_str_eq(c.listen, "127.0.0.1:9000");
 	ck_assert_int_eq(c.workers, 8);
 	ck_assert_int_eq(c.max_requests, 0);
@@ -179,6 +186,7 @@ static const struct {
 	{ "[server]\nlisten =\n", "[server] listen must not be empty" },
 	{ "[storage]\nmax_file_size = 5 parsecs\n", "[storage] max_file_size = \"5 parsecs\" must be a size" },
 	{ "[storage]\ntype = floppy\n", "[storage] type = \"floppy\" must be one of: local, s3" },
+	{ "[database]\npooler = session\n", "[database] pooler = \"session\" must be one of: none, transaction" },
 	{ "[storage]\nlocal_path = relative/dir\n", "[storage] local_path (LOCAL_STORAGE_PATH) = \"relative/dir\" must be an absolute path" },
 	{ "[storage]\ntype = s3\n[s3]\naccess_key_id = a\nsecret_access_key = b\n", "[s3] bucket (S3_BUCKET_NAME) is required" },
 	{ "[storage]\ntype = s3\n[s3]\nbucket = b\n", "access_key_id and secret_access_key" },
