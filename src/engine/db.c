@@ -286,8 +286,8 @@ db_prepare(PGconn *pg, struct db_prepared *p, const struct db_stmt *st, PGresult
  * Behind a transaction pooler each transaction may land on another server
  * connection, shared with other clients, so this process cannot know what
  * is prepared where.  Planning afresh every time (unnamed statements)
- * would be correct but costs an upload 2.7 times the database CPU
- * (docs/SCALING.md), so statements stay named and prepared on the server
+ * would be correct but costs an upload nearly three times the database
+ * CPU (docs/SCALING.md), so statements stay named and prepared on the server
  * connections themselves: the name carries a hash of the text, so every
  * client of every version that uses a name means the same statement, and
  * whichever lands on a server connection finds it prepared or prepares it
@@ -366,11 +366,11 @@ db_exec_pooled(PGconn *pg, const struct db_stmt *st, const char *const *params)
 	if (PQtransactionStatus(pg) != PQTRANS_IDLE)
 		return PQexecParams(pg, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
 	db_pooled_name(st, name, sizeof(name));
-	/* A miss (26000) prepares; a prepare that lands where it exists
-	 * already (42P05) tries the plain execute again.  Each round teaches
-	 * one server connection, so misses end once every one of the pool's
-	 * connections knows the statement; a pooler that resets them anyway
-	 * (server_reset_query_always) gets the unnamed fallback. */
+	/* A miss (26000) prepares and runs in one transaction; if that lands
+	 * where the statement exists already (42P05), the plain execute is
+	 * tried again.  Each miss teaches one server connection, so misses
+	 * end once all of the pool's know the statement.  Three rounds of
+	 * bad luck end in an unnamed statement. */
 	for (tries = 0; tries < 3; tries++) {
 		res = PQexecPrepared(pg, name, st->nparams, params, NULL, NULL, 0);
 		if (strcmp(db_sqlstate(res), "26000") != 0)
