@@ -3,19 +3,22 @@
 #define COFFER_UPLOAD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
 
 #include "engine/identity.h"
+#include "engine/quota.h"
 #include "http/req.h"
 
 /* Where the bytes are and what the client said about them (borrowed). */
 struct upload_src {
-	int		 fd;
+	int		 fd;		/* the body file, or -1 with mem */
+	const unsigned char *mem;	/* or the body in memory (NULL: in fd) */
 	off_t		 offset;
 	off_t		 length;
-	bool		 whole_file;	/* raw PUT: the body file is the object */
+	bool		 whole_file;	/* raw PUT: the body is the object */
 	const char	*category;
 	const char	*subcategory;	/* NULL or "": none */
 	const char	*entity_id;	/* NULL or "": none */
@@ -25,13 +28,42 @@ struct upload_src {
 };
 
 /*
- * Validate, sniff, hash, reserve quota, write the object, commit; on any
- * failure release what was reserved and remove what was written, so a
- * failed upload leaves nothing charged and nothing orphaned.  On ERR_OK
+ * Validate, sniff, hash, write the object and record it.  On a backend
+ * whose writes are short and local (store_backend.records_after_put) the
+ * object is written first and recorded with the quota check in one
+ * statement (removed again when refused); elsewhere quota is reserved
+ * before the write and committed after it.  On any failure what was
+ * reserved is released and what was written removed, so a failed upload
+ * leaves nothing charged and nothing orphaned.  On ERR_OK
  * *out is the seed's upload result (caller owns it); otherwise the failure
  * is recorded with req_fail() for resp_error().
  */
 enum err upload_run(struct req *r, const struct identity *id,
     const struct upload_src *src, struct json_object **out);
+
+/* The shared pieces of upload_run() that resumable uploads (api_tus.c)
+ * finish with. */
+
+/* A display name for name (the client's, cut on a UTF-8 boundary at 255
+ * bytes, or "upload"); in r's pool or name itself. */
+const char *upload_name(struct req *r, const char *name);
+
+/*
+ * Record with req_fail() why quota_reserve() refused (rc, *why and errstr
+ * as it left them): 507 QUOTA_EXCEEDED and 413 FILE_TOO_LARGE with the
+ * numbers, 403 for an unknown or suspended customer, 503 or 500 otherwise.
+ * Returns the code to answer with.
+ */
+enum err upload_refused(struct req *r, enum err rc, const struct quota_refusal *why,
+    const char *errstr);
+
+/*
+ * The seed's upload result for a committed file (fileId, filePath, fileUrl
+ * with its expiry, fileSize, mimeType, fileType, originalName, sha256).
+ * A download link that cannot be made is null.  Caller owns the object.
+ */
+struct json_object *upload_result(struct req *r, const char *customer_id,
+    const char *file_id, const char *keybuf, const char *mimetype,
+    const char *original_name, int64_t size, const char *sha256_hex);
 
 #endif

@@ -14,6 +14,9 @@ struct store_put {
 	int		 fd;		/* the request body file */
 	off_t		 offset;	/* the object's byte range within it */
 	off_t		 length;
+	const void	*buf;		/* or the bytes in memory (length of them),
+					 * fd unused; only for a backend that
+					 * sets puts_memory */
 	int		 whole_file;	/* the range is the whole file: link it */
 	const char	*content_type;	/* sniffed, never the client's */
 	const char	*md5_base64;	/* Content-MD5; NULL unless wants_md5 */
@@ -47,6 +50,13 @@ struct store_backend {
 	const char	*name;
 	/* The backend sends Content-MD5 (S3): only then is MD5 computed. */
 	int		 wants_md5;
+	/* put() takes store_put.buf.  Otherwise callers with the bytes in
+	 * memory hand them over as a file. */
+	int		 puts_memory;
+	/* Writing an object is short and local (a file, not a network
+	 * transfer): uploads write it first and record it in one statement
+	 * afterwards, instead of reserving quota around the write. */
+	int		 records_after_put;
 	/* Per worker, after fork.  Returns a handle owned by the caller. */
 	void		*(*open)(const struct conf *conf, const char **errstr);
 	void		 (*close)(void *h);
@@ -80,6 +90,19 @@ struct store_backend {
 
 extern const struct store_backend store_local_backend;
 extern const struct store_backend store_s3_backend;
+
+/*
+ * Copy [offset, offset+length) of file in to file out at out's current
+ * position, in the kernel where it can (copy_file_range), else by
+ * read/write.  0, or -1 with errno (EIO: in is shorter than announced;
+ * ENOSPC: the disk is full).  Also used for partial uploads (partial.c).
+ */
+int store_copy_range(int in, off_t offset, off_t length, int out);
+
+/* A failed syscall (errno) as the interface says it: a full disk or
+ * quota, a read-only or failing disk is the backend refusing (ERR_BACKEND,
+ * retryable later), anything else ERR_SYS; *errstr = what. */
+enum err store_errno(const char **errstr, const char *what);
 
 /* The backend for conf->storage_type, or NULL if it is not compiled in. */
 const struct store_backend *store_lookup(const struct conf *conf);
