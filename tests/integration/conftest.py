@@ -243,6 +243,16 @@ def s3_stack():
     yield from _session_stack("coffer-s3.", {"STORAGE_TYPE": "s3", **pooler_env()})
 
 
+@pytest.fixture(scope="session")
+def pooled_stack():
+    """A stack with its own PgBouncer (transaction mode) whatever
+    COFFER_TEST_POOLER says, and more workers (8) than server connections
+    (2): tests/integration/test_pooler.py."""
+    yield from _session_stack("coffer-pgb.", {"COFFER_DB_POOLER": "pgbouncer",
+                                              "COFFER_PGBOUNCER_POOL": "2",
+                                              "COFFER_WORKERS": "8"})
+
+
 @pytest.fixture(scope="module", params=["local", "s3"])
 def api(request):
     """The stack of each storage backend in turn: suites that must hold on
