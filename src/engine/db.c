@@ -286,8 +286,8 @@ db_prepare(PGconn *pg, struct db_prepared *p, const struct db_stmt *st, PGresult
  * Behind a transaction pooler each transaction may land on another server
  * connection, shared with other clients, so this process cannot know what
  * is prepared where.  Planning afresh every time (unnamed statements)
- * would be correct but costs an upload nearly three times the database
- * CPU (docs/SCALING.md), so statements stay named and prepared on the server
+ * would be correct but costs an upload three times the database CPU or
+ * more (docs/SCALING.md), so statements stay named and prepared on the server
  * connections themselves: the name carries a hash of the text, so every
  * client of every version that uses a name means the same statement, and
  * whichever lands on a server connection finds it prepared or prepares it
