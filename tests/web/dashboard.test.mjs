@@ -282,6 +282,10 @@ test("upload a PDF with the picker: progress bar to 100 %, usage rises, file lis
   assert.match(await row.textContent(), /Documents › Leases/);
   assert.match(await page.textContent("#recent-list"), /sample\.pdf/);
   assert.match(await page.locator("#chart-category title").textContent(), /Documents: 1\.46 KB \(100\.0%\)/);
+  // Both levels: the subcategory chart and the recent uploads name the lease.
+  assert.match(await page.locator("#chart-subcategory title").textContent(),
+    /Documents › Leases: 1\.46 KB \(100\.0%\)/);
+  assert.match(await page.textContent("#recent-list"), /Documents › Leases/);
   await check();
   await context.close();
 });
