@@ -194,6 +194,24 @@ def output_dir():
     return base
 
 
+def run_browser_test(script, env, log):
+    """node --test SCRIPT (a tests/web or tests/clients file driving Debian's
+    Chromium through playwright-core from .deps/) with env added; keeps its
+    output as OUT/LOG and asserts it ran and passed."""
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"
+    assert (ROOT / ".deps" / "node_modules" / "playwright-core").is_dir(), \
+        "playwright-core missing from .deps/: run scripts/install-deps"
+    out = output_dir()
+    proc = subprocess.run(["node", "--test", "--test-reporter=spec", str(script)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          env=dict(os.environ, CHROMIUM=chromium, COFFER_TEST_OUT=str(out), **env))
+    (out / log).parent.mkdir(parents=True, exist_ok=True)
+    (out / log).write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    assert "# fail 0" in proc.stdout or "ℹ fail 0" in proc.stdout, proc.stdout[-5000:]
+
+
 def _session_stack(prefix, extra_env=None):
     """Bring up a stack in a fresh temp dir, migrated; yields it, then tears
     it down and checks cofferd's log for sanitizer reports."""

@@ -9,15 +9,19 @@ nginx answers an allowed origin's preflight itself, before authentication,
 and labels every answer to it (errors included); an origin not configured
 gets no CORS header at all."""
 import functools
+import json
+import os
 import shutil
+import subprocess
 import tempfile
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import _session_stack
+from conftest import ROOT, _session_stack, output_dir, run_browser_test
 from storage_api import Tenant, pdf_of_size
 
 APP = "https://app.example.com"
@@ -139,3 +143,141 @@ def test_nginx_cors_renders_the_configured_origins(cors_stack, tmp_path):
     r = cors_stack.ctl("-c", str(bad), "cors", check=False)
     assert r.returncode == 1 and '[server] cors_origins: "*" is not an origin' in r.stderr
 
+
+# ---- @coffer/react in Chromium, from another origin ------------------------
+
+def _run(cmd, cwd, log, timeout=600):
+    env = dict(os.environ, npm_config_update_notifier="false", npm_config_audit="false",
+               npm_config_fund="false")
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    log.append(f"$ {' '.join(map(str, cmd))}  (in {cwd}, exit {proc.returncode})\n"
+               f"{proc.stdout}{proc.stderr}")
+    assert proc.returncode == 0, "\n".join(log)[-10000:]
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def react_app(app_server):
+    """Build clients/react, `npm pack` it, install the tarball into a fresh
+    app (clients/react/test-app plus a package.json naming the tarball),
+    typecheck the app against the shipped types and build it into the app
+    server's root."""
+    pkg = ROOT / "clients" / "react"
+    assert (pkg / "node_modules" / "vite").is_dir(), \
+        "clients/react/node_modules missing: run scripts/install-deps"
+    work = Path(tempfile.mkdtemp(prefix="coffer-react."))
+    log = []
+    try:
+        _run(["npm", "run", "build"], pkg, log)
+        packed = json.loads(_run(["npm", "pack", "--json", "--pack-destination", str(work)],
+                                 pkg, log))[0]
+        shipped = {f["path"] for f in packed["files"]}
+        assert {"package.json", "README.md", "dist/index.js", "dist/index.d.ts",
+                "dist/styles.css"} <= shipped, shipped
+        assert not [f for f in shipped if f.startswith(("src/", "test-app/", "node_modules/"))]
+        app = work / "app"
+        shutil.copytree(pkg / "test-app", app)
+        dev = json.loads((pkg / "package.json").read_text())["devDependencies"]
+        (app / "package.json").write_text(json.dumps({
+            "name": "fresh-saas-app", "private": True, "type": "module",
+            "dependencies": {"@coffer/react": f"file:../{packed['filename']}",
+                             "react": dev["react"], "react-dom": dev["react-dom"]},
+            "devDependencies": {k: dev[k] for k in
+                                ("vite", "typescript", "@types/react", "@types/react-dom")},
+        }, indent=2))
+        _run(["npm", "install", "--prefer-offline", "--loglevel=error"], app, log)
+        installed = app / "node_modules" / "@coffer" / "react"
+        assert (installed / "dist" / "index.d.ts").is_file()
+        _run(["npx", "--no-install", "tsc", "-p", "tsconfig.json"], app, log)
+        _run(["npx", "--no-install", "vite", "build", "--outDir", str(app_server.root),
+              "--emptyOutDir"], app, log)
+        assert (app_server.root / "index.html").is_file()
+        yield app_server.origin
+    finally:
+        (output_dir() / "clients").mkdir(exist_ok=True)
+        (output_dir() / "clients" / "react-build.log").write_text("\n".join(log))
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _client_fixtures(stack):
+    from test_auth import claims_for, hs256
+    main = Tenant(stack, user="react-main")
+    stack.ctl("plan", "set", "clienttiny", "--limit", "100MiB", "--max-file-size", "64KiB")
+    near = Tenant(stack, plan="clienttiny", limit=100 * 1024, user="react-near")
+    assert near.upload(pdf_of_size(45 * 1024)).status_code == 200
+    assert near.upload(pdf_of_size(40 * 1024)).status_code == 200
+    tight = Tenant(stack, plan="clienttiny", limit=30 * 1024, user="react-tight")
+    assert tight.upload(pdf_of_size(10 * 1024)).status_code == 200
+    now = int(time.time())
+    expired = hs256(stack, claims_for(main.id, user="react-main", iat=now - 700, exp=now - 120))
+    return {"main": {"token": main.token}, "near": {"token": near.token},
+            "tight": {"token": tight.token}, "expired": {"token": expired}}
+
+
+def test_react_package_in_chromium_from_another_origin(cors_stack, react_app):
+    """tests/clients/react.test.mjs: the hook and the card, cross-origin."""
+    run_browser_test(ROOT / "tests" / "clients" / "react.test.mjs",
+                     {"COFFER_URL": cors_stack.url, "APP_URL": react_app,
+                      "COFFER_CLIENT_FIXTURES": json.dumps(_client_fixtures(cors_stack))},
+                     Path("clients") / "react.test.log")
+
+
+# ---- the PHP client under PHPUnit -------------------------------------------
+
+def test_php_client_under_phpunit(cors_stack):
+    """clients/php/tests (Debian's phpunit, PHP 8.2 with curl) against this stack."""
+    from test_auth import claims_for, hs256
+    for tool in ("php", "phpunit"):
+        assert shutil.which(tool), f"{tool} missing: run scripts/install-deps"
+    main = Tenant(cors_stack, user="php-main")
+    cors_stack.ctl("plan", "set", "clienttiny", "--limit", "100MiB", "--max-file-size", "64KiB")
+    tight = Tenant(cors_stack, plan="clienttiny", limit=30 * 1024, user="php-tight")
+    assert tight.upload(pdf_of_size(10 * 1024)).status_code == 200
+    now = int(time.time())
+    fixtures = {"main": {"token": main.token}, "tight": {"token": tight.token},
+                "expired": {"token": hs256(cors_stack, claims_for(main.id, iat=now - 700,
+                                                                  exp=now - 120))}}
+    php = ROOT / "clients" / "php"
+    proc = subprocess.run(["phpunit", "-c", str(php / "phpunit.xml")], cwd=php,
+                          capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, COFFER_URL=cors_stack.url,
+                                   COFFER_CA_CERT=cors_stack.ca,
+                                   COFFER_PHP_FIXTURES=json.dumps(fixtures)))
+    (output_dir() / "clients").mkdir(exist_ok=True)
+    (output_dir() / "clients" / "phpunit.log").write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, proc.stdout[-10000:] + proc.stderr[-3000:]
+    assert "OK (" in proc.stdout and "Tests: 0" not in proc.stdout, proc.stdout[-3000:]
+
+
+def test_php_client_installs_with_composer(cors_stack, tmp_path):
+    """A fresh app requires coffer/client through Composer (a path
+    repository on clients/php, nothing from the network) and calls Coffer
+    through Composer's PSR-4 autoloader."""
+    assert shutil.which("composer"), "composer missing: run scripts/install-deps"
+    t = Tenant(cors_stack, user="php-composer")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "composer.json").write_text(json.dumps({
+        "name": "example/saas-app", "type": "project", "minimum-stability": "dev",
+        "repositories": [{"packagist.org": False},
+                         {"type": "path", "url": str(ROOT / "clients" / "php"),
+                          "options": {"symlink": False}}],
+        "require": {"coffer/client": "*"}}))
+    env = dict(os.environ, COMPOSER_HOME=str(tmp_path / "composer-home"),
+               COMPOSER_ALLOW_SUPERUSER="1", COMPOSER_NO_INTERACTION="1")
+    proc = subprocess.run(["composer", "validate", "--no-check-publish", "--strict"],
+                          cwd=ROOT / "clients" / "php", capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = subprocess.run(["composer", "install", "--no-progress"], cwd=app, capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    script = ("require 'vendor/autoload.php';"
+              "$c = new Coffer\\Client(getenv('COFFER_URL'), getenv('TOKEN'),"
+              " ['caFile' => getenv('COFFER_CA_CERT')]);"
+              "echo json_encode($c->quota());")
+    proc = subprocess.run(["php", "-r", script], cwd=app, capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, COFFER_URL=cors_stack.url,
+                                               COFFER_CA_CERT=cors_stack.ca, TOKEN=t.token))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["limitFormatted"] == "5 GB"

@@ -11,16 +11,12 @@
 // its limit), unlimited (enterprise), paged (12 files), suspended; besides
 // them a platform token and bad (a token that is refused).
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { ROOT, useBrowser } from "./browser.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const require = createRequire(path.join(ROOT, ".deps", "package.json"));
-const { chromium } = require("playwright-core");
 
 const URL_BASE = process.env.COFFER_URL;
 const FIX = JSON.parse(process.env.COFFER_WEB_FIXTURES || "{}");
@@ -33,19 +29,7 @@ const PHONE = { width: 390, height: 844 };
 assert.ok(URL_BASE, "COFFER_URL is not set");
 mkdirSync(OUT, { recursive: true });
 
-let browser;
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-});
+const shared = useBrowser();
 
 // A PDF (by its bytes, as libmagic sees it) of exactly n bytes.
 function pdfOfSize(n) {
@@ -57,7 +41,7 @@ function pdfOfSize(n) {
 // A fresh browser context (so a fresh sessionStorage) and page. Collects
 // script errors, console errors and CSP violations; `check()` asserts none.
 async function openPage({ token, viewport = DESKTOP, mobile = false, hash, setup } = {}) {
-  const context = await browser.newContext({
+  const context = await shared.browser.newContext({
     ignoreHTTPSErrors: true, viewport, isMobile: mobile, hasTouch: mobile,
   });
   const page = await context.newPage();
@@ -212,7 +196,7 @@ test("pasted token: a refused one is explained, a good one opens the dashboard, 
 });
 
 test("postMessage: an embedding page of a trusted origin hands the token over", async () => {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: DESKTOP });
+  const context = await shared.browser.newContext({ ignoreHTTPSErrors: true, viewport: DESKTOP });
   const page = await context.newPage();
   // A same-origin "SaaS" page framing the dashboard: it waits for
   // coffer:ready, sends a bad token, and on coffer:token-rejected the good one.
