@@ -6,7 +6,8 @@
 //   COFFER_URL, APP_URL    the API's and the app's origins
 //   COFFER_CLIENT_FIXTURES JSON: main {token}, near {token} (85 % used),
 //                          tight {token} (little room left), expired {token}
-//   COFFER_TEST_OUT        screenshots go to $COFFER_TEST_OUT/clients/
+//   COFFER_TEST_OUT        screenshots go to $COFFER_TEST_OUT/clients/,
+//   COFFER_SHOTS           named COFFER_SHOTS-*.png (default react)
 //   CHROMIUM               browser binary (default /usr/bin/chromium)
 
 import { test } from "node:test";
@@ -19,6 +20,7 @@ const API = process.env.COFFER_URL;
 const APP = process.env.APP_URL;
 const FIX = JSON.parse(process.env.COFFER_CLIENT_FIXTURES || "{}");
 const OUT = path.join(process.env.COFFER_TEST_OUT || path.join(ROOT, "out"), "clients");
+const SHOTS = process.env.COFFER_SHOTS || "react";
 assert.ok(API && APP, "COFFER_URL and APP_URL must be set");
 assert.notEqual(new URL(API).origin, new URL(APP).origin, "the app must be on another origin");
 mkdirSync(OUT, { recursive: true });
@@ -84,7 +86,7 @@ test("upload through the card: the progress bar moves, usage rises, both breakdo
   });
   await fileInput(page).setInputFiles(pdf("lease 2026.pdf", 1024 * 1024));
   await page.getByRole("progressbar", { name: "Upload of lease 2026.pdf" }).waitFor();
-  await page.screenshot({ path: path.join(OUT, "react-upload-progress.png"), fullPage: true });
+  await page.screenshot({ path: path.join(OUT, `${SHOTS}-upload-progress.png`), fullPage: true });
   await page.getByText("“lease 2026.pdf” uploaded.").waitFor({ timeout: 30000 });
   await cdp.send("Network.emulateNetworkConditions",
     { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
@@ -98,7 +100,7 @@ test("upload through the card: the progress bar moves, usage rises, both breakdo
   const breakdown = await page.locator(".coffer-breakdown").textContent();
   assert.match(breakdown, /Documents1 MB · 100\.0 % · 1 file/);
   assert.match(breakdown, /Documents › Leases1 MB · 100\.0 % · 1 file/);
-  await page.screenshot({ path: path.join(OUT, "react-uploaded.png"), fullPage: true });
+  await page.screenshot({ path: path.join(OUT, `${SHOTS}-uploaded.png`), fullPage: true });
   check();
   await context.close();
 });
@@ -138,7 +140,7 @@ test("a 507 is shown to the person and reaches the hook with its figures", async
   await alert.waitFor();
   assert.match(await alert.textContent(),
     /^Not enough storage for “big\.pdf”\. It needs 40 KB; [\d.]+ KB is left\. Delete some files or upgrade your plan\.$/);
-  await page.screenshot({ path: path.join(OUT, "react-507.png"), fullPage: true });
+  await page.screenshot({ path: path.join(OUT, `${SHOTS}-507.png`), fullPage: true });
   const err = await page.evaluate(async () => {
     try {
       await window.cofferHook.uploadFile(new File(["%PDF-1.4\n" + "2".repeat(50000) + "\n%%EOF\n"], "b.pdf"),
@@ -187,7 +189,7 @@ test("near and at the limit: the seed's warnings, and the flags", async () => {
   assert.equal(await page.locator("#probe").getAttribute("data-near"), "true");
   assert.equal(await page.locator("#probe").getAttribute("data-over"), "false");
   assert.equal(await page.locator(".coffer-dashboard").getAttribute("data-level"), "warn");
-  await page.screenshot({ path: path.join(OUT, "react-near.png"), fullPage: true });
+  await page.screenshot({ path: path.join(OUT, `${SHOTS}-near.png`), fullPage: true });
   check();
   await context.close();
 });

@@ -156,12 +156,19 @@ def _run(cmd, cwd, log, timeout=600):
     return proc.stdout
 
 
+# The React versions a fresh app is built with: the package's own (19) and
+# the oldest major its peerDependencies allow.
+REACT_18 = {"react": "18.3.1", "react-dom": "18.3.1", "@types/react": "18.3.32",
+            "@types/react-dom": "18.3.7"}
+
+
 @pytest.fixture(scope="module")
-def react_app(app_server):
-    """Build clients/react, `npm pack` it, install the tarball into a fresh
-    app (clients/react/test-app plus a package.json naming the tarball),
-    typecheck the app against the shipped types and build it into the app
-    server's root."""
+def react_apps(app_server):
+    """Build clients/react, `npm pack` it, install the tarball into fresh
+    apps (clients/react/test-app plus a package.json naming the tarball),
+    one on React 19 and one on React 18, typecheck each against the shipped
+    types and build them under the app server's root: /r19/ and /r18/.
+    Yields {major: app URL}."""
     pkg = ROOT / "clients" / "react"
     assert (pkg / "node_modules" / "vite").is_dir(), \
         "clients/react/node_modules missing: run scripts/install-deps"
@@ -175,24 +182,29 @@ def react_app(app_server):
         assert {"package.json", "README.md", "dist/index.js", "dist/index.d.ts",
                 "dist/styles.css"} <= shipped, shipped
         assert not [f for f in shipped if f.startswith(("src/", "test-app/", "node_modules/"))]
-        app = work / "app"
-        shutil.copytree(pkg / "test-app", app)
         dev = json.loads((pkg / "package.json").read_text())["devDependencies"]
-        (app / "package.json").write_text(json.dumps({
-            "name": "fresh-saas-app", "private": True, "type": "module",
-            "dependencies": {"@coffer/react": f"file:../{packed['filename']}",
-                             "react": dev["react"], "react-dom": dev["react-dom"]},
-            "devDependencies": {k: dev[k] for k in
-                                ("vite", "typescript", "@types/react", "@types/react-dom")},
-        }, indent=2))
-        _run(["npm", "install", "--prefer-offline", "--loglevel=error"], app, log)
-        installed = app / "node_modules" / "@coffer" / "react"
-        assert (installed / "dist" / "index.d.ts").is_file()
-        _run(["npx", "--no-install", "tsc", "-p", "tsconfig.json"], app, log)
-        _run(["npx", "--no-install", "vite", "build", "--outDir", str(app_server.root),
-              "--emptyOutDir"], app, log)
-        assert (app_server.root / "index.html").is_file()
-        yield app_server.origin
+        urls = {}
+        for major, versions in (("19", dev), ("18", REACT_18)):
+            app = work / f"app{major}"
+            shutil.copytree(pkg / "test-app", app)
+            (app / "package.json").write_text(json.dumps({
+                "name": f"fresh-saas-app-react{major}", "private": True, "type": "module",
+                "dependencies": {"@coffer/react": f"file:../{packed['filename']}",
+                                 "react": versions["react"], "react-dom": versions["react-dom"]},
+                "devDependencies": {"vite": dev["vite"], "typescript": dev["typescript"],
+                                    "@types/react": versions["@types/react"],
+                                    "@types/react-dom": versions["@types/react-dom"]},
+            }, indent=2))
+            _run(["npm", "install", "--prefer-offline", "--loglevel=error"], app, log)
+            react = json.loads((app / "node_modules" / "react" / "package.json").read_text())
+            assert react["version"] == versions["react"]
+            assert (app / "node_modules" / "@coffer" / "react" / "dist" / "index.d.ts").is_file()
+            _run(["npx", "--no-install", "tsc", "-p", "tsconfig.json"], app, log)
+            _run(["npx", "--no-install", "vite", "build", "--base", f"/r{major}/",
+                  "--outDir", str(app_server.root / f"r{major}"), "--emptyOutDir"], app, log)
+            assert (app_server.root / f"r{major}" / "index.html").is_file()
+            urls[major] = f"{app_server.origin}/r{major}"
+        yield urls
     finally:
         (output_dir() / "clients").mkdir(exist_ok=True)
         (output_dir() / "clients" / "react-build.log").write_text("\n".join(log))
@@ -214,12 +226,15 @@ def _client_fixtures(stack):
             "tight": {"token": tight.token}, "expired": {"token": expired}}
 
 
-def test_react_package_in_chromium_from_another_origin(cors_stack, react_app):
-    """tests/clients/react.test.mjs: the hook and the card, cross-origin."""
+@pytest.mark.parametrize("major", ["19", "18"])
+def test_react_package_in_chromium_from_another_origin(cors_stack, react_apps, major):
+    """tests/clients/react.test.mjs: the hook and the card, cross-origin,
+    in an app on React 19 and in one on React 18."""
     run_browser_test(ROOT / "tests" / "clients" / "react.test.mjs",
-                     {"COFFER_URL": cors_stack.url, "APP_URL": react_app,
-                      "COFFER_CLIENT_FIXTURES": json.dumps(_client_fixtures(cors_stack))},
-                     Path("clients") / "react.test.log")
+                     {"COFFER_URL": cors_stack.url, "APP_URL": react_apps[major],
+                      "COFFER_CLIENT_FIXTURES": json.dumps(_client_fixtures(cors_stack)),
+                      "COFFER_SHOTS": f"react{major}"},
+                     Path("clients") / f"react{major}.test.log")
 
 
 # ---- the PHP client under PHPUnit -------------------------------------------
