@@ -14,7 +14,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ROOT, useBrowser } from "../web/browser.mjs";
+import { ROOT, lowContrast, useBrowser } from "../web/browser.mjs";
 
 const API = process.env.COFFER_URL;
 const APP = process.env.APP_URL;
@@ -101,6 +101,7 @@ test("upload through the card: the progress bar moves, usage rises, both breakdo
   assert.match(breakdown, /Documents1 MB · 100\.0 % · 1 file/);
   assert.match(breakdown, /Documents › Leases1 MB · 100\.0 % · 1 file/);
   await page.screenshot({ path: path.join(OUT, `${SHOTS}-uploaded.png`), fullPage: true });
+  assert.deepEqual(await lowContrast(page), []);
   check();
   await context.close();
 });
@@ -141,6 +142,7 @@ test("a 507 is shown to the person and reaches the hook with its figures", async
   assert.match(await alert.textContent(),
     /^Not enough storage for “big\.pdf”\. It needs 40 KB; [\d.]+ KB is left\. Delete some files or upgrade your plan\.$/);
   await page.screenshot({ path: path.join(OUT, `${SHOTS}-507.png`), fullPage: true });
+  assert.deepEqual(await lowContrast(page), []);
   const err = await page.evaluate(async () => {
     try {
       await window.cofferHook.uploadFile(new File(["%PDF-1.4\n" + "2".repeat(50000) + "\n%%EOF\n"], "b.pdf"),
@@ -190,6 +192,7 @@ test("near and at the limit: the seed's warnings, and the flags", async () => {
   assert.equal(await page.locator("#probe").getAttribute("data-over"), "false");
   assert.equal(await page.locator(".coffer-dashboard").getAttribute("data-level"), "warn");
   await page.screenshot({ path: path.join(OUT, `${SHOTS}-near.png`), fullPage: true });
+  assert.deepEqual(await lowContrast(page), []);
   check();
   await context.close();
 });
