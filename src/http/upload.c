@@ -130,17 +130,8 @@ upload_refused(struct req *r, enum err rc, const struct quota_refusal *why, cons
 		quota_format_bytes(why->max_file_size, fmt1, sizeof(fmt1));
 		return req_fail(r, ERR_TOOBIG, "FILE_TOO_LARGE",
 		    "The file is larger than your plan's maximum of %s", fmt1);
-	case ERR_NOTFOUND:
-		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
-		    "No storage account exists for this customer");
-	case ERR_FORBIDDEN:
-		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
-		    "This customer's storage is suspended");
 	default:
-		if (rc != ERR_DB)
-			log_errorx("recording the upload: %s", errstr ? errstr : "?");
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
-		    "The database is unavailable; try again");
+		return req_fail_engine(r, rc, REQ_CUSTOMER, "recording the upload", errstr);
 	}
 }
 
@@ -188,9 +179,7 @@ upload_put_failed(struct req *r, enum err rc, const char *key, const char *errst
 	 * failed S3 PUT may have landed itself: no del() here (on S3 it
 	 * would only wait out another round of retries). */
 	log_warnx("writing %s: %s", key, errstr ? errstr : "?");
-	return req_fail(r, rc == ERR_BACKEND ? ERR_BACKEND : ERR_INTERNAL,
-	    rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
-	    "The storage backend is unavailable; try again");
+	return req_fail_engine(r, rc, REQ_NONE, "writing the object", errstr);
 }
 
 /*
@@ -248,8 +237,7 @@ upload_reserve_write_commit(struct req *r, const struct identity *id,
 		log_warnx("committing %s: %s", file_id, errstr ? errstr : "?");
 		store->del(sh, up->storage_key, &errstr);
 		quota_release(pg, id->customer, file_id, id->user, &errstr);
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
-		    "The database is unavailable; try again");
+		return req_fail_engine(r, rc, REQ_NONE, "committing the upload", NULL);
 	}
 	return ERR_OK;
 }
@@ -376,10 +364,9 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	lf.storage_key = keybuf;
 	lf.mime_type = mimetype;
 	lf.original_name = up.original_name;
-	if (link_make(r, &lf, LINK_EXPIRES_DEFAULT, &url, &url_expires) != ERR_OK) {
-		log_warnx("upload %s: no download link: %s", file_id, r->err_msg ? r->err_msg : "?");
+	if (link_make(r, &lf, LINK_EXPIRES_DEFAULT, &url, &url_expires, &code, &errstr) != ERR_OK) {
+		log_warnx("upload %s: no download link: %s", file_id, errstr ? errstr : "?");
 		url = NULL;
-		r->err_code = r->err_msg = NULL;
 	}
 	link_iso8601(url_expires, when, sizeof(when));
 

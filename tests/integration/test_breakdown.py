@@ -7,8 +7,7 @@ import subprocess
 import uuid
 
 import invariants
-from conftest import ROOT
-from storage_api import Tenant, pdf_of_size, sample
+from helpers import ROOT, Tenant, pdf_of_size, sample
 
 
 def rows_of(stats):

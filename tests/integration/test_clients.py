@@ -8,58 +8,25 @@ CORS: [server] cors_origins, rendered for nginx by `cofferctl cors`;
 nginx answers an allowed origin's preflight itself, before authentication,
 and labels every answer to it (errors included); an origin not configured
 gets no CORS header at all."""
-import functools
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, _session_stack, output_dir, run_browser_test
-from storage_api import Tenant, pdf_of_size
+from helpers import ROOT, Tenant, claims_for, output_dir, pdf_of_size, run_browser_test, sign_jwt
 
-APP = "https://app.example.com"
+APP = "https://app.example.com"   # conftest.CORS_APP_ORIGIN
 OTHER = "https://evil.example.com"
 TUS = ["Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata",
        "Upload-Defer-Length", "Upload-Concat"]
 CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
                 "Access-Control-Allow-Headers", "Access-Control-Max-Age",
                 "Access-Control-Expose-Headers", "Access-Control-Allow-Credentials")
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def app_server():
-    """A plain static server on its own loopback port: the SaaS app's origin.
-    Serves app_server.root (filled by the react_app fixture)."""
-    root = Path(tempfile.mkdtemp(prefix="coffer-app."))
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    srv.root = root
-    srv.origin = f"http://127.0.0.1:{srv.server_address[1]}"
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def cors_stack(app_server):
-    for stack in _session_stack("coffer-clients.", {
-            "COFFER_STACK_CORS_ORIGINS": f"{APP}, {app_server.origin}"}):
-        stack.app_origin = app_server.origin
-        yield stack
 
 
 def preflight(stack, origin, method="POST", headers="authorization, content-type",
@@ -212,7 +179,6 @@ def react_apps(app_server):
 
 
 def _client_fixtures(stack):
-    from test_auth import claims_for, hs256
     main = Tenant(stack, user="react-main")
     stack.ctl("plan", "set", "clienttiny", "--limit", "100MiB", "--max-file-size", "64KiB")
     near = Tenant(stack, plan="clienttiny", limit=100 * 1024, user="react-near")
@@ -221,7 +187,7 @@ def _client_fixtures(stack):
     tight = Tenant(stack, plan="clienttiny", limit=30 * 1024, user="react-tight")
     assert tight.upload(pdf_of_size(10 * 1024)).status_code == 200
     now = int(time.time())
-    expired = hs256(stack, claims_for(main.id, user="react-main", iat=now - 700, exp=now - 120))
+    expired = sign_jwt(stack, claims_for(main.id, user="react-main", iat=now - 700, exp=now - 120))
     return {"main": {"token": main.token}, "near": {"token": near.token},
             "tight": {"token": tight.token}, "expired": {"token": expired}}
 
@@ -241,7 +207,6 @@ def test_react_package_in_chromium_from_another_origin(cors_stack, react_apps, m
 
 def test_php_client_under_phpunit(cors_stack):
     """clients/php/tests (Debian's phpunit, PHP 8.2 with curl) against this stack."""
-    from test_auth import claims_for, hs256
     for tool in ("php", "phpunit"):
         assert shutil.which(tool), f"{tool} missing: run scripts/install-deps"
     main = Tenant(cors_stack, user="php-main")
@@ -250,7 +215,7 @@ def test_php_client_under_phpunit(cors_stack):
     assert tight.upload(pdf_of_size(10 * 1024)).status_code == 200
     now = int(time.time())
     fixtures = {"main": {"token": main.token}, "tight": {"token": tight.token},
-                "expired": {"token": hs256(cors_stack, claims_for(main.id, iat=now - 700,
+                "expired": {"token": sign_jwt(cors_stack, claims_for(main.id, iat=now - 700,
                                                                   exp=now - 120))}}
     php = ROOT / "clients" / "php"
     proc = subprocess.run(["phpunit", "-c", str(php / "phpunit.xml")], cwd=php,
