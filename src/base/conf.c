@@ -99,6 +99,10 @@ static const struct conf_key conf_keys[] = {
 	{ "reconcile", "pending_timeout", NULL, T_DURATION, OFF(pending_timeout_ms), 1000, 30 * DAY_MS, "15m", NULL, false },
 	{ "reconcile", "orphan_grace", NULL, T_DURATION, OFF(orphan_grace_ms), 60000, 30 * DAY_MS, "1h", NULL, false },
 
+	/* Resumable uploads (tus, docs/TUS.md). */
+	{ "uploads", "dir", NULL, T_STR, OFF(uploads_dir), 0, 0, "", NULL, false },
+	{ "uploads", "expiry", NULL, T_DURATION, OFF(uploads_expiry_ms), 60000, 30 * DAY_MS, "24h", NULL, false },
+
 	{ "auth", "jwt_secret", "JWT_SECRET", T_STR, OFF(jwt_secret), 0, 0, "", NULL, true },
 	{ "auth", "jwt_algorithm", NULL, T_ENUM, OFF(jwt_algorithm), 0, 0, "HS256", jwt_algorithms, false },
 	{ "auth", "jwt_public_key_file", NULL, T_STR, OFF(jwt_public_key_file), 0, 0, "", NULL, false },

@@ -10,11 +10,11 @@
 //   COFFER_SHOTS           named COFFER_SHOTS-*.png (default react)
 //   CHROMIUM               browser binary (default /usr/bin/chromium)
 
-import { test } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ROOT, lowContrast, useBrowser } from "../web/browser.mjs";
+import { ROOT, launchChromium, lowContrast, pdfOfSize } from "../web/chromium.mjs";
 
 const API = process.env.COFFER_URL;
 const APP = process.env.APP_URL;
@@ -25,12 +25,20 @@ assert.ok(API && APP, "COFFER_URL and APP_URL must be set");
 assert.notEqual(new URL(API).origin, new URL(APP).origin, "the app must be on another origin");
 mkdirSync(OUT, { recursive: true });
 
-const shared = useBrowser();
+let browser;
+
+before(async () => {
+  browser = await launchChromium();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
 
 // A fresh context and the app with a token; collects page errors and
 // console errors other than the HTTP refusals the tests provoke.
 async function openApp(token) {
-  const context = await shared.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1000, height: 900 } });
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1000, height: 900 } });
   const page = await context.newPage();
   const problems = [];
   const requests = [];
@@ -48,9 +56,7 @@ const usage = (page) => page.locator(".coffer-usage-text");
 const fileInput = (page) => page.getByLabel("Upload to Documents › Leases");
 
 function pdf(name, size) {
-  const head = "%PDF-1.4\n";
-  const tail = "\n%%EOF\n";
-  return { name, mimeType: "application/pdf", buffer: Buffer.from(head + "0".repeat(size - head.length - tail.length) + tail) };
+  return { name, mimeType: "application/pdf", buffer: pdfOfSize(size) };
 }
 
 test("the card loads cross-origin: usage, bar, labelled controls", async () => {

@@ -51,6 +51,15 @@ def test_preflight_answered_before_auth_for_an_allowed_origin(cors_stack):
     # Every API path, DELETE too: nothing reached cofferd's /auth.
     r = preflight(cors_stack, APP, method="DELETE", path="/api/storage/file")
     assert r.status_code == 204 and r.headers["Access-Control-Allow-Origin"] == APP
+    # tus: creation and a PATCH, under their own nested nginx location.
+    for method, path in (("POST", "/api/storage/uploads"),
+                         ("PATCH", "/api/storage/uploads/0123456789abcdef"),
+                         ("HEAD", "/api/storage/uploads/0123456789abcdef")):
+        r = preflight(cors_stack, APP, method=method, path=path,
+                      headers="authorization, tus-resumable, upload-length, upload-offset, "
+                              "upload-metadata, content-type")
+        assert r.status_code == 204 and r.headers["Access-Control-Allow-Origin"] == APP, \
+            (method, r.status_code, r.headers)
     r = preflight(cors_stack, cors_stack.app_origin, method="GET", headers=None,
                   path="/api/storage/stats")
     assert r.headers["Access-Control-Allow-Origin"] == cors_stack.app_origin

@@ -11,11 +11,11 @@
 // its limit), unlimited (enterprise), paged (12 files), suspended; besides
 // them a platform token and bad (a token that is refused).
 
-import { test } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ROOT, lowContrast, useBrowser } from "./browser.mjs";
+import { ROOT, launchChromium, lowContrast, pdfOfSize } from "./chromium.mjs";
 
 const URL_BASE = process.env.COFFER_URL;
 const FIX = JSON.parse(process.env.COFFER_WEB_FIXTURES || "{}");
@@ -28,19 +28,20 @@ const PHONE = { width: 390, height: 844 };
 assert.ok(URL_BASE, "COFFER_URL is not set");
 mkdirSync(OUT, { recursive: true });
 
-const shared = useBrowser();
+let browser;
 
-// A PDF (by its bytes, as libmagic sees it) of exactly n bytes.
-function pdfOfSize(n) {
-  const head = Buffer.from("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "latin1");
-  const tail = Buffer.from("\n%%EOF\n");
-  return Buffer.concat([head, Buffer.alloc(n - head.length - tail.length, 0x30), tail]);
-}
+before(async () => {
+  browser = await launchChromium();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
 
 // A fresh browser context (so a fresh sessionStorage) and page. Collects
 // script errors, console errors and CSP violations; `check()` asserts none.
 async function openPage({ token, viewport = DESKTOP, mobile = false, hash, setup } = {}) {
-  const context = await shared.browser.newContext({
+  const context = await browser.newContext({
     ignoreHTTPSErrors: true, viewport, isMobile: mobile, hasTouch: mobile,
   });
   const page = await context.newPage();
@@ -140,7 +141,7 @@ test("pasted token: a refused one is explained, a good one opens the dashboard, 
 });
 
 test("postMessage: an embedding page of a trusted origin hands the token over", async () => {
-  const context = await shared.browser.newContext({ ignoreHTTPSErrors: true, viewport: DESKTOP });
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: DESKTOP });
   const page = await context.newPage();
   // A same-origin "SaaS" page framing the dashboard: it waits for
   // coffer:ready, sends a bad token, and on coffer:token-rejected the good one.
