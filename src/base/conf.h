@@ -34,6 +34,7 @@ struct conf {
 	char	*pid_file;
 	int	 log_level;
 	char	*public_url;		/* "": from the request's scheme and Host */
+	char	*cors_origins;		/* "origin origin ...": browsers allowed cross-origin */
 
 	/* [database] */
 	char	*database_url;
