@@ -200,21 +200,10 @@ def assert_object(stack, key, data, mime, customer=None, user=None):
             assert info["uploaded_by"] == user, info
 
 
-def s3rver_commands(s3_stack):
-    """Shell commands that stop the stack's s3rver and start it again exactly
-    as scripts/stack does (same port, data directory, bucket, pid file)."""
-    d = Path(s3_stack.env["COFFER_STACK_DIR"])
-    pidfile = s3_stack.env["S3RVER_PIDFILE"]
-    host, port = s3_stack.env["S3_ENDPOINT"].rsplit(":", 1)
-    s3js = ROOT / ".deps" / "node_modules" / "s3rver" / "bin" / "s3rver.js"
-    q = shlex.quote
-    stop = (f"pid=$(cat {q(pidfile)}); kill -TERM -- -$pid 2>/dev/null || kill -TERM $pid; "
-            f"for i in $(seq 100); do kill -0 $pid 2>/dev/null || exit 0; sleep 0.1; done; exit 1")
-    start = (f"setsid node {q(str(s3js))} --directory {q(str(d / 's3'))} --address {host} "
-             f"--port {port} --configure-bucket {q(s3_stack.env['S3_BUCKET_NAME'])} "
-             f"</dev/null >>{q(str(d / 'log' / 's3rver.log'))} 2>&1 & "
-             f"echo $! > {q(pidfile)}; rm -f {q(pidfile + '.start')}; "
-             f"for i in $(seq 100); do "
-             f"curl -s -o /dev/null --max-time 1 http://{host}:{port}/ && exit 0; sleep 0.1; done; "
-             f"exit 1")
-    return stop, start
+def s3_peer_commands(s3_stack):
+    """Shell commands that stop the stack's S3 front end (RGW or s3rver) and
+    start it again exactly as scripts/stack does (same port and data):
+    `scripts/stack s3-stop DIR` and `scripts/stack s3-start DIR`."""
+    d = shlex.quote(s3_stack.env["COFFER_STACK_DIR"])
+    script = shlex.quote(str(ROOT / "scripts" / "stack"))
+    return f"bash {script} s3-stop {d}", f"bash {script} s3-start {d}"

@@ -10,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from storage_api import Tenant, assert_object, object_exists, objects_of, s3rver_commands, sample
+from storage_api import Tenant, assert_object, object_exists, objects_of, s3_peer_commands, sample
 
 
 def wait_ready(stack, status, timeout=60):
@@ -31,16 +31,16 @@ def reserved(t):
     return int(t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer"))
 
 
-def test_s3_outage_uploads_503_nothing_charged_then_recover(s3_stack):
-    stop, start = s3rver_commands(s3_stack)
-    t = Tenant(s3_stack)
+def test_s3_outage_uploads_503_nothing_charged_then_recover(any_s3):
+    stop, start = s3_peer_commands(any_s3)
+    t = Tenant(any_s3)
     first = t.upload(sample("pdf"))
     assert first.status_code == 200, first.text
     used, before = t.quota()["used"], rows(t)
     assert before == "stored:1"
     try:
         subprocess.run(["bash", "-c", stop], check=True, timeout=60)
-        r = wait_ready(s3_stack, 503)
+        r = wait_ready(any_s3, 503)
         assert r.json() == {"status": "not ready",
                             "checks": {"database": "ok", "schema": "ok", "storage": "unavailable"}}
         attempts = [
@@ -62,22 +62,22 @@ def test_s3_outage_uploads_503_nothing_charged_then_recover(s3_stack):
             == [first.json()["data"]["fileId"]]
     finally:
         if subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "2",
-                           f"http://{s3_stack.env['S3_ENDPOINT']}/"]).returncode != 0:
+                           f"http://{any_s3.env['S3_ENDPOINT']}/"]).returncode != 0:
             subprocess.run(["bash", "-c", start], check=True, timeout=60)
     # Back: ready again and uploads work, with the same cofferd.
-    pid = s3_stack.master_pid()
-    r = wait_ready(s3_stack, 200)
+    pid = any_s3.master_pid()
+    r = wait_ready(any_s3, 200)
     assert r.json()["checks"] == {"database": "ok", "schema": "ok", "storage": "ok"}
     again = t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
                      content_type="image/png")
     assert again.status_code == 200, again.text
     d = again.json()["data"]
-    assert_object(s3_stack, d["filePath"], sample("png"), "image/png", customer=t.id)
-    assert object_exists(s3_stack, first.json()["data"]["filePath"])
-    assert len(objects_of(s3_stack, t.id)) == 2
+    assert_object(any_s3, d["filePath"], sample("png"), "image/png", customer=t.id)
+    assert object_exists(any_s3, first.json()["data"]["filePath"])
+    assert len(objects_of(any_s3, t.id)) == 2
     assert t.quota()["used"] == used + len(sample("png")) == t.stored_sum()
     assert reserved(t) == 0
-    assert s3_stack.master_pid() == pid
+    assert any_s3.master_pid() == pid
 
 
 def pg_ctl(stack, *args):

@@ -11,7 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from storage_api import s3rver_commands
+from storage_api import s3_peer_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +77,7 @@ def test_check_store_s3_fails_without_a_peer():
 
 
 def test_peer_outage_and_recovery(s3_stack):
-    stop, start = s3rver_commands(s3_stack)
+    stop, start = s3_peer_commands(s3_stack)
     try:
         out = run_check(s3_env(s3_stack, S3_PEER_STOP_CMD=stop, S3_PEER_START_CMD=start),
                         "outage")
