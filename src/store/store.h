@@ -79,9 +79,11 @@ struct store_backend {
 };
 
 extern const struct store_backend store_local_backend;
-extern const struct store_backend store_s3_backend;
+extern const struct store_backend store_s3_backend;	/* [s3] signature = v2: libs3 */
+extern const struct store_backend store_s3v4_backend;	/* [s3] signature = v4: libcurl */
 
-/* The backend for conf->storage_type, or NULL if it is not compiled in. */
+/* The backend for conf->storage_type (and, for s3, [s3] signature), or NULL
+ * if it is not compiled in. */
 const struct store_backend *store_lookup(const struct conf *conf);
 
 /*
