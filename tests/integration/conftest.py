@@ -137,7 +137,8 @@ class Stack:
                if k not in ("DATABASE_URL", "STORAGE_TYPE", "LOCAL_STORAGE_PATH",
                             "MAX_FILE_SIZE", "DEFAULT_STORAGE_LIMIT", "S3_ENDPOINT",
                             "S3_BUCKET_NAME", "AWS_ACCESS_KEY_ID",
-                            "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "JWT_SECRET",
+                            "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_SESSION_TOKEN",
+                            "S3_SIGNATURE", "JWT_SECRET",
                             "COFFER_LINK_SECRET", "COFFER_PUBLIC_URL")}
         if extra_env:
             env.update(extra_env)

@@ -80,6 +80,65 @@ def test_s3_outage_uploads_503_nothing_charged_then_recover(any_s3):
     assert any_s3.master_pid() == pid
 
 
+def reload_with(stack, conf_text):
+    """Write coffer.conf and reload; returns when every worker is new."""
+    gen = stack.status()["generation"]
+    stack.conf.write_text(conf_text)
+    stack.reload()
+    stack.wait_for(lambda: {p["generation"] for p in stack.status()["processes"]} == {gen + 1},
+                   timeout=30, what="workers of the new configuration")
+
+
+def test_wrong_secret_503_nothing_charged_log_says_what_to_fix(any_s3):
+    """S3 refuses the signature: the API answers 503 BACKEND_UNAVAILABLE,
+    nothing is charged, pending or stored, readiness says so, and the log
+    carries S3's own error code and what to fix, never a secret."""
+    stack = any_s3
+    t = Tenant(stack)
+    first = t.upload(sample("pdf"))
+    assert first.status_code == 200, first.text
+    used, before = t.quota()["used"], rows(t)
+    original = stack.conf.read_text()
+    secret = stack.env["AWS_SECRET_ACCESS_KEY"]
+    wrong = "0" * len(secret)
+    assert f"secret_access_key = {secret}\n" in original
+    log_start = len(stack.log_text())
+    try:
+        reload_with(stack, original.replace(f"secret_access_key = {secret}\n",
+                                            f"secret_access_key = {wrong}\n"))
+        for attempt in (
+            t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
+                     content_type="image/png"),
+            t.request("PUT", "/api/storage/files?category=documents&subcategory=leases&name=x.pdf",
+                      data=sample("pdf")),
+        ):
+            assert attempt.status_code == 503, attempt.text
+            assert attempt.json()["code"] == "BACKEND_UNAVAILABLE"
+            assert attempt.json()["success"] is False
+            assert secret not in attempt.text and wrong not in attempt.text
+        assert t.quota()["used"] == used == t.stored_sum()
+        assert rows(t) == before
+        assert reserved(t) == 0
+        assert len(objects_of(stack, t.id)) == 1
+        r = wait_ready(stack, 503)
+        assert r.json()["checks"]["storage"] == "unavailable"
+        log = stack.log_text()[log_start:]
+        if stack.env["S3_SIGNATURE"] == "v4":
+            assert "SignatureDoesNotMatch (HTTP 403)" in log
+            assert "[s3] secret_access_key (AWS_SECRET_ACCESS_KEY) does not belong" in log
+        else:
+            assert "SignatureDoesNotMatch" in log
+        assert secret not in log and wrong not in log
+    finally:
+        reload_with(stack, original)
+    wait_ready(stack, 200)
+    again = t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
+                     content_type="image/png")
+    assert again.status_code == 200, again.text
+    assert t.quota()["used"] == used + len(sample("png")) == t.stored_sum()
+    assert len(objects_of(stack, t.id)) == 2
+
+
 def pg_ctl(stack, *args):
     """pg_ctl on the stack's cluster, as the cluster's owner (scripts/stack
     runs PostgreSQL as postgres when started as root)."""
