@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "base/conf.h"
@@ -53,7 +54,7 @@ static const struct conf_key conf_keys[] = {
 	{ "server", "listen_backlog", NULL, T_INT, OFF(listen_backlog), 1, 65535, "511", NULL, false },
 	{ "server", "user", NULL, T_STR, OFF(user), 0, 0, "", NULL, false },
 	{ "server", "group", NULL, T_STR, OFF(group), 0, 0, "", NULL, false },
-	{ "server", "workers", NULL, T_INT, OFF(workers), 1, 256, "4", NULL, false },
+	{ "server", "workers", NULL, T_INT, OFF(workers), 0, 256, "0", NULL, false },
 	{ "server", "max_requests", NULL, T_INT, OFF(max_requests), 0, 1000000000, "1000", NULL, false },
 	{ "server", "request_timeout", NULL, T_DURATION, OFF(request_timeout_ms), 1000, DAY_MS, "120s", NULL, false },
 	{ "server", "slow_request", NULL, T_DURATION, OFF(slow_request_ms), 1, DAY_MS, "5s", NULL, false },
@@ -754,6 +755,22 @@ conf_load(struct conf *conf, const char *path, char *errbuf, size_t errlen)
 fail:
 	conf_free(conf);
 	return ERR_CONFIG;
+}
+
+int
+conf_workers(const struct conf *conf)
+{
+	long n;
+
+	if (conf->workers > 0)
+		return (int)conf->workers;
+	/* A worker spends most of an upload waiting for fsync (the object,
+	 * its directory, PostgreSQL's commit), not on a CPU: four per CPU
+	 * keep the CPUs busy (bench/results/2026-12-03.md). */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	n = n < 1 ? 4 : 4 * n;
+	return (int)(n < CONF_WORKERS_AUTO_MIN ? CONF_WORKERS_AUTO_MIN :
+	    n > CONF_WORKERS_AUTO_MAX ? CONF_WORKERS_AUTO_MAX : n);
 }
 
 void

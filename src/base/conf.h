@@ -110,6 +110,12 @@ void conf_free(struct conf *conf);
 /* Write every key with its effective value (secrets masked) to fp. */
 void conf_dump(const struct conf *conf, FILE *fp);
 
+/* [server] workers, or for 0 (the default) four per online CPU, within
+ * CONF_WORKERS_AUTO_MIN..MAX. */
+#define CONF_WORKERS_AUTO_MIN	4
+#define CONF_WORKERS_AUTO_MAX	32
+int conf_workers(const struct conf *conf);
+
 /*
  * Read a whole key file (at most 64 KiB) into *out, NUL-terminated, owned
  * by the caller (free()).  Returns 0, or -1 with a message that starts

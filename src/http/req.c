@@ -1,4 +1,4 @@
-/* req.c - request parameters and recording a handler's failure. */
+/* req.c - request parameters, and recording a handler's failure (engine failures mapped in one place). */
 #include "config.h"
 
 #include <stdarg.h>
@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/pool.h"
 #include "engine/identity.h"
+#include "http/credential.h"
 #include "http/req.h"
 
 const char *
@@ -28,6 +29,32 @@ req_fail(struct req *r, enum err rc, const char *code, const char *fmt, ...)
 	r->err_code = code;
 	r->err_msg = pool_strdup(r->pool, buf);
 	return rc;
+}
+
+enum err
+req_fail_engine(struct req *r, enum err rc, enum req_subject about, const char *what,
+    const char *errstr)
+{
+	if (about == REQ_FILE && (rc == ERR_NOTFOUND || rc == ERR_BADREQ))
+		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
+	if (about == REQ_CUSTOMER && rc == ERR_NOTFOUND)
+		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
+		    "No storage account exists for this customer");
+	if (about == REQ_CUSTOMER && rc == ERR_FORBIDDEN)
+		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
+		    "This customer's storage is suspended");
+	switch (rc) {
+	case ERR_DB:
+		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+	case ERR_BACKEND:
+		return req_fail(r, ERR_BACKEND, NULL,
+		    "The storage backend is unavailable; try again");
+	case ERR_NOMEM:
+		return req_fail(r, ERR_NOMEM, NULL, "The server is temporarily overloaded");
+	default:
+		log_errorx("%s: %s", what, errstr ? errstr : err_strerror(rc));
+		return req_fail(r, ERR_INTERNAL, NULL, "internal error");
+	}
 }
 
 static void
@@ -52,7 +79,10 @@ req_identity(struct req *r, const struct identity **out)
 	const char *customer = req_param(r, "COFFER_CUSTOMER");
 	const char *user = req_param(r, "COFFER_USER");
 	const char *role = req_param(r, "COFFER_ROLE");
+	const char *auth = req_param(r, "COFFER_AUTH");
 	struct identity *id;
+	int checked;
+	enum err rc;
 
 	if (r->identity != NULL) {
 		*out = r->identity;
@@ -60,6 +90,15 @@ req_identity(struct req *r, const struct identity **out)
 	}
 	*out = NULL;
 	id = pool_zalloc(r->pool, sizeof(*id));
+	if (auth != NULL && strcmp(auth, "inline") == 0) {
+		/* The location sent no /auth subrequest: prove the credential
+		 * here, with the same code.  Identity params are ignored. */
+		if ((rc = credential_identify(r, id, &checked)) != ERR_OK) {
+			log_info("auth refused: %s", r->err_code ? r->err_code : err_strerror(rc));
+			return rc;
+		}
+		goto done;
+	}
 	id->role = identity_role_parse(role);
 	/* /auth never answers 200 without these; their absence means the
 	 * nginx location lacks auth_request.  Fail closed, and say where. */
@@ -73,6 +112,7 @@ req_identity(struct req *r, const struct identity **out)
 		return req_fail(r, ERR_INTERNAL, NULL, "no identity");
 	}
 	strcpy(id->user, user);
+done:
 	r->identity = id;
 	*out = id;
 	return ERR_OK;

@@ -50,6 +50,32 @@ const char *req_param(const struct req *r, const char *name);
 enum err req_fail(struct req *r, enum err rc, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* What an engine call was about: it says what ERR_NOTFOUND means. */
+enum req_subject {
+	REQ_NONE,		/* a step of ours: any ERR_NOTFOUND is a defect */
+	REQ_CUSTOMER,		/* the customer: no storage account, or suspended */
+	REQ_FILE,		/* a file: no such live file of this customer */
+};
+
+/*
+ * The one mapping of an engine or store failure rc to what the client
+ * hears, recorded with req_fail(); returns the enum err for resp_error().
+ *   REQ_FILE      ERR_NOTFOUND, ERR_BADREQ (a malformed id names no
+ *                 file): 404 FILE_NOT_FOUND
+ *   REQ_CUSTOMER  ERR_NOTFOUND: 403 CUSTOMER_NOT_FOUND, as /auth says it
+ *                 (docs/AUTH.md); ERR_FORBIDDEN: 403 CUSTOMER_SUSPENDED
+ *   ERR_DB        503 DATABASE_UNAVAILABLE (db.c has logged why)
+ *   ERR_BACKEND   503 BACKEND_UNAVAILABLE (the store or caller has logged why)
+ *   ERR_NOMEM     503 OVERLOADED
+ *   anything else 500 INTERNAL_ERROR, logged with what and errstr: a
+ *                 defect or a deployment error, never the client's doing
+ * Failures that carry the caller's detail (ERR_QUOTA and ERR_TOOBIG with
+ * their figures) are mapped by the caller before it falls back on this.
+ * what names the step for the log ("listing files"); errstr may be NULL.
+ */
+enum err req_fail_engine(struct req *r, enum err rc, enum req_subject about, const char *what,
+    const char *errstr);
+
 /*
  * Add key = val (taken over) to the fields merged into the error body
  * ("used", "limit", "detectedType", ...).  Owned by the request pool.
@@ -64,6 +90,11 @@ void req_fail_extra(struct req *r, const char *key, struct json_object *val);
  * ERR_OK, or ERR_INTERNAL (recorded with req_fail and logged) when the
  * params are absent or malformed: the location lacks auth_request, which
  * is a deployment error, never a client's.
+ *
+ * A location that leaves authentication to the worker (small uploads:
+ * no subrequest, no temp file) says so with the param COFFER_AUTH=inline;
+ * the credential is then proved here (credential_identify(), the code
+ * /auth runs) and its failures are the request's own 4xx/503.
  */
 enum err req_identity(struct req *r, const struct identity **out);
 

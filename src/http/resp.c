@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "engine/auth.h"
+#include "base/log.h"
 #include "base/pool.h"
+#include "http/errcodes.h"
 #include "http/req.h"
 #include "http/resp.h"
 
@@ -128,21 +130,40 @@ resp_text(struct req *r, int status, const char *content_type, const char *body,
 	r->bytes_out += len;
 }
 
+#ifdef COFFER_TEST_HOOKS
+/* Test builds: a code missing from errcodes.h, or sent with a status the
+ * catalogue does not give it, is logged; the integration suites fail on
+ * the line (tests/integration/conftest.py). */
+static void
+resp_check_catalogue(const char *code, int status)
+{
+	const struct errcode *e = errcodes_find(code);
+
+	if (e == NULL || (e->status != status && strcmp(code, "INVALID_CUSTOMER_ID") != 0))
+		log_errorx("uncatalogued error code %s with status %d (src/http/errcodes.h)",
+		    code, status);
+}
+#else
+#define resp_check_catalogue(code, status) ((void)0)
+#endif
+
 /* The error body for rc, and the status it goes with. */
 static struct json_object *
 resp_error_body(struct req *r, enum err rc, int *status)
 {
 	struct json_object *o = json_object_new_object();
+	const char *code;
 
 	if ((unsigned)rc >= ERR__COUNT)
 		rc = ERR_INTERNAL;
 	*status = resp_status_for(rc);
 	/* 5xx other than "unavailable" never carries a handler's detail. */
+	code = r->err_code != NULL && *status != 500 ? r->err_code : resp_map[rc].code;
+	resp_check_catalogue(code, *status);
 	json_object_object_add(o, "success", json_object_new_boolean(0));
 	json_object_object_add(o, "error", json_object_new_string(
 	    r->err_msg != NULL && *status != 500 ? r->err_msg : resp_map[rc].message));
-	json_object_object_add(o, "code", json_object_new_string(
-	    r->err_code != NULL && *status != 500 ? r->err_code : resp_map[rc].code));
+	json_object_object_add(o, "code", json_object_new_string(code));
 	if (r->err_extra != NULL && *status != 500) {
 		json_object_object_foreach(r->err_extra, key, val)
 			json_object_object_add(o, key, json_object_get(val));

@@ -55,7 +55,7 @@ struct sigv4_presign {
 	int64_t		 expires_in;	/* X-Amz-Expires, 1..SIGV4_PRESIGN_MAX */
 };
 
-/* X-Amz-Date for t: "YYYYMMDDTHHMMSSZ" (UTC) into out. */
+/* X-Amz-Date for t (UTC, e.g. 20150830T123600Z) into out. */
 void sigv4_amz_date(time_t t, char out[17]);
 
 /*

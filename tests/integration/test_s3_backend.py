@@ -14,7 +14,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from storage_api import s3_peer_commands
+from helpers import s3_peer_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 

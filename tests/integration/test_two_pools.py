@@ -10,15 +10,26 @@ from pathlib import Path
 import pytest
 
 import invariants
-from test_faults import settle
-from test_storage import Tenant, objects_of, pdf_of_size
+from helpers import settle, Tenant, objects_of, pdf_of_size
+
+
+def nginx_workers(stack):
+    """The pids of the nginx master's worker processes."""
+    master = Path(stack.env["NGINX_PIDFILE"]).read_text().strip()
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", master], capture_output=True,
+                         text=True, check=True).stdout
+    return {int(p) for p in out.split()}
 
 
 def nginx_reload(stack):
+    """Reload nginx and return once only workers with the new upstream
+    serve: the old ones have exited, new ones run."""
+    old = nginx_workers(stack)
     prefix = str(Path(stack.env["NGINX_CONF"]).parent) + "/"
     subprocess.run(["nginx", "-p", prefix, "-c", stack.env["NGINX_CONF"], "-s", "reload"],
                    check=True, capture_output=True, timeout=30)
-    time.sleep(1.0)   # old nginx workers finish, new ones take the new upstream
+    stack.wait_for(lambda: not (nginx_workers(stack) & old) and nginx_workers(stack),
+                   timeout=30, what="nginx's old workers to exit")
 
 
 @pytest.fixture
@@ -77,7 +88,7 @@ def test_losing_a_pool_keeps_reads_and_charges_nothing(stack, two_pools):
         s = stack.new_session()
         return s.post(stack.url + "/api/storage/upload",
                       headers={"Authorization": f"Bearer {t.token}",
-                               "X-Coffer-Test-Pause": "after-reserve:2500"},
+                               "X-Coffer-Test-Pause": "after-put:2500"},
                       data={"category": "documents", "subcategory": "receipts"},
                       files={"file": ("r.pdf", base, "application/pdf")}, timeout=120)
 
@@ -85,11 +96,19 @@ def test_losing_a_pool_keeps_reads_and_charges_nothing(stack, two_pools):
     # is two (/auth, then the upload), so a round can land all its uploads
     # on one pool. Such a round just completes; the pool dies in the first
     # round where both pools hold paused uploads.
+    pause = "test hook: pausing 2500 ms after-put"
     earlier = 0
     for _ in range(5):
+        seen = stack.log_text().count(pause)
         with ThreadPoolExecutor(max_workers=6) as pool:
             futures = [pool.submit(slow_upload, i) for i in range(6)]
-            time.sleep(1.0)   # every upload is now reserved and paused
+            # Both pools log to the stack's cofferd.log: wait until every
+            # upload has written its object and is paused. (A pool given more
+            # uploads than it has workers pauses the last only once an
+            # earlier one is done; such a round may find one pool idle and
+            # just complete.)
+            stack.wait_for(lambda: stack.log_text().count(pause) - seen == 6, timeout=30,
+                           what="six uploads written and paused")
             both = (stack.status()["activeProcesses"] > 0 and
                     stack.status(conf2)["activeProcesses"] > 0)
             if both:
@@ -110,17 +129,25 @@ def test_losing_a_pool_keeps_reads_and_charges_nothing(stack, two_pools):
     for _ in range(30):
         assert t.request("GET", "/api/storage/quota").status_code == 200
     # Nothing was charged for the uploads that died with their pool: used
-    # counts exactly the stored files; their reservations wait for the
-    # reconciler (pending rows), never for a client.
+    # counts exactly the stored files. What they wrote is an orphan object
+    # with no row (local storage records after writing), which the
+    # reconciler removes once it is older than orphan_grace.
     stored = earlier + codes.count(200) + 1
     assert t.quota()["used"] == stored * len(base) == t.stored_sum()
-    # (A request still queued on the dead pool's socket never reserved.)
-    pending = int(t.db("SELECT count(*) FROM files WHERE customer_id = :customer"
-                       " AND state = 'pending'"))
-    assert 1 <= pending <= codes.count(503)
-    assert t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer") == \
-        str(pending * len(base))
-    assert len(objects_of(stack, t.id)) == stored
-    # One reconciliation later the dead pool's reservations are gone too.
+    assert t.db("SELECT count(*) FROM files WHERE customer_id = :customer"
+                " AND state = 'pending'") == "0"
+    assert t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer") == "0"
+    keys = objects_of(stack, t.id)
+    recorded = set(t.db("SELECT string_agg(storage_key, ' ') FROM files"
+                        " WHERE customer_id = :customer AND state = 'stored'").split())
+    orphans = [k for k in keys if k not in recorded]
+    # (A request still queued on the dead pool's socket never wrote.)
+    assert 1 <= len(orphans) <= codes.count(503), (len(orphans), codes)
+    assert len(recorded) == stored
+    root = Path(stack.env["LOCAL_STORAGE_PATH"])
+    old = time.time() - 2 * 86400
+    for k in orphans:
+        os.utime(root / k, (old, old))
     settle(stack, t)
+    assert objects_of(stack, t.id) == sorted(recorded)
     assert invariants.check(stack, t.id) == stored * len(base)
