@@ -5,8 +5,8 @@ S3 peer of a real stack (Ceph RGW, which checks signatures).
 settings, once per signature: it puts, reads back through presigned URLs
 (tampered and expired ones refused), lists over several pages, and checks
 failures and memory; for V4 also multipart above the threshold, wrong
-credentials named in the error, and that libcurl's signature is the one
-sigv4.c computes. The outage case stops the stack's S3 front end under an
+credentials named in the error, HTTPS verified by default (and with
+[s3] ca_file), and that libcurl's signature is the one sigv4.c computes. The outage case stops the stack's S3 front end under an
 open backend handle and starts it again (`scripts/stack s3-stop|s3-start`).
 """
 import os
@@ -35,7 +35,7 @@ CHECK = _check_store_s3_path()
 def s3_env(s3_stack, **extra):
     env = dict(os.environ)
     for key in ("S3_ENDPOINT", "S3_BUCKET_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                "AWS_REGION", "S3_SIGNATURE"):
+                "AWS_REGION", "S3_SIGNATURE", "COFFER_HTTPS_PORT", "COFFER_CA_CERT"):
         env[key] = s3_stack.env[key]
     env.update(extra)
     return env
@@ -72,7 +72,7 @@ def test_check_store_s3_against_the_stack_peer(any_s3):
 def test_check_store_s3_v4_signing_multipart_and_errors(s3_stack):
     assert s3_stack.env["S3_SIGNATURE"] == "v4"
     out = run_check(s3_env(s3_stack), "v4")
-    assert checks_passed(out) == 3, out
+    assert checks_passed(out) == 4, out
 
 
 def test_check_store_s3_fails_without_a_peer():

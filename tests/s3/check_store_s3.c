@@ -854,6 +854,39 @@ START_TEST(test_v4_wrong_credentials_say_what_to_fix)
 }
 END_TEST
 
+/*
+ * HTTPS is verified by default: the stack's nginx (a self-signed
+ * certificate for 127.0.0.1) is refused, with the hint to set ca_file;
+ * with [s3] ca_file = that certificate the TLS handshake passes and the
+ * answer is nginx's, not a TLS error.  Needs COFFER_HTTPS_PORT and
+ * COFFER_CA_CERT from the stack.env.
+ */
+START_TEST(test_v4_tls_verified_by_default)
+{
+	struct conf c;
+	char endpoint[64];
+	const char *err = NULL;
+	void *x;
+
+	conf_from_env(&c);
+	snprintf(endpoint, sizeof(endpoint), "127.0.0.1:%s", env("COFFER_HTTPS_PORT"));
+	c.s3_endpoint = endpoint;
+	c.s3_tls = 1;
+	x = B->open(&c, &err);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(B->ping(x, &err), ERR_BACKEND);
+	ck_assert_msg(strstr(err, "[s3] ca_file") != NULL, "%s", err);
+	B->close(x);
+
+	c.s3_ca_file = strdup(env("COFFER_CA_CERT"));
+	x = B->open(&c, &err);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_ne(B->ping(x, &err), ERR_OK);	/* nginx is no S3 */
+	ck_assert_msg(strstr(err, "(HTTP ") != NULL && strstr(err, "certificate") == NULL, "%s", err);
+	B->close(x);
+}
+END_TEST
+
 /* Above the threshold: parts of part_size, each with its own digests;
  * memory stays flat and the object reads back byte for byte. */
 START_TEST(test_v4_multipart)
@@ -942,6 +975,7 @@ store_s3_suite(void)
 		tcase_add_test(tc, test_v4_curl_signature_is_sigv4s);
 		tcase_add_test(tc, test_v4_wrong_credentials_say_what_to_fix);
 		tcase_add_test(tc, test_v4_multipart);
+		tcase_add_test(tc, test_v4_tls_verified_by_default);
 		suite_add_tcase(s, tc);
 	}
 
