@@ -72,7 +72,7 @@ def test_check_store_s3_against_the_stack_peer(any_s3):
 def test_check_store_s3_v4_signing_multipart_and_errors(s3_stack):
     assert s3_stack.env["S3_SIGNATURE"] == "v4"
     out = run_check(s3_env(s3_stack), "v4")
-    assert checks_passed(out) == 4, out
+    assert checks_passed(out) == 5, out
 
 
 def test_check_store_s3_fails_without_a_peer():

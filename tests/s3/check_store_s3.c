@@ -754,14 +754,16 @@ END_TEST
 
 /* A handle like h but with other settings (freed by the caller with B->close). */
 static void *
-open_with(const char *region, const char *secret, const char *akid, int64_t threshold,
-    int64_t part)
+open_with_token(const char *region, const char *secret, const char *akid, int64_t threshold,
+    int64_t part, const char *token)
 {
 	struct conf c;
 	const char *err = NULL;
 	void *x;
 
 	conf_from_env(&c);
+	if (token != NULL)
+		c.s3_session_token = strdup(token);
 	if (region != NULL)
 		c.s3_region = strdup(region);
 	if (secret != NULL)
@@ -777,6 +779,13 @@ open_with(const char *region, const char *secret, const char *akid, int64_t thre
 	return x;
 }
 
+static void *
+open_with(const char *region, const char *secret, const char *akid, int64_t threshold,
+    int64_t part)
+{
+	return open_with_token(region, secret, akid, threshold, part, NULL);
+}
+
 /*
  * libcurl signs the requests; what it sent must be exactly what sigv4.c
  * (checked against AWS's test suite and AWS's JS signer) computes for the
@@ -784,20 +793,21 @@ open_with(const char *region, const char *secret, const char *akid, int64_t thre
  * only this comparison catches a wrong one.
  */
 static void
-assert_curl_signed_like_sigv4(void *x, const char *region)
+assert_curl_signed_like_sigv4(void *x, const char *region, const char *token)
 {
 	struct sigv4_cred c = { getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"),
 	    region, "s3" };
 	char path[256], *want;
 	const char *date = store_s3v4_last_amz_date(x), *err = NULL;
-	struct sigv4_header hd[3] = {
+	struct sigv4_header hd[4] = {
 		{ "host", getenv("S3_ENDPOINT") },
 		{ "x-amz-content-sha256", SIGV4_EMPTY_SHA256 },
 		{ "x-amz-date", date },
+		{ "x-amz-security-token", token },
 	};
 	struct sigv4_request r = { .method = "GET", .path = path,
 	    .query = "list-type=2&max-keys=1&prefix=.coffer-readiness", .headers = hd,
-	    .nheaders = 3, .payload_hash = SIGV4_EMPTY_SHA256 };
+	    .nheaders = token != NULL ? 4 : 3, .payload_hash = SIGV4_EMPTY_SHA256 };
 
 	ck_assert_msg(B->ping(x, &err) == ERR_OK, "ping: %s", err);
 	ck_assert_uint_eq(strlen(date), 16);
@@ -812,10 +822,45 @@ START_TEST(test_v4_curl_signature_is_sigv4s)
 {
 	void *eu = open_with("eu-west-3", NULL, NULL, 0, 0);
 
-	assert_curl_signed_like_sigv4(h, "us-east-1");
-	assert_curl_signed_like_sigv4(eu, "eu-west-3");
+	assert_curl_signed_like_sigv4(h, "us-east-1", NULL);
+	assert_curl_signed_like_sigv4(eu, "eu-west-3", NULL);
 	ck_assert_ptr_nonnull(strstr(store_s3v4_last_authorization(eu), "/eu-west-3/s3/aws4_request"));
 	B->close(eu);
+}
+END_TEST
+
+/*
+ * A session token travels signed: as x-amz-security-token with every
+ * request (libcurl's signature equals sigv4.c's with it) and as
+ * X-Amz-Security-Token in presigned URLs, where changing it breaks the
+ * signature.  (RGW without STS ignores the token's value, so this checks
+ * the signing, not STS.)
+ */
+START_TEST(test_v4_session_token_is_signed)
+{
+	static const char token[] = "FwoGZXIvYXdzE+test/session=token";
+	void *t = open_with_token(NULL, NULL, NULL, 0, 0, token);
+	struct http_resp *r = malloc(sizeof(*r));
+	char key[256], url[4096], *q;
+	const char *err = NULL;
+
+	assert_curl_signed_like_sigv4(t, "us-east-1", token);
+	ck_assert_ptr_nonnull(strstr(store_s3v4_last_authorization(t),
+	    "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,"));
+	snprintf(key, sizeof(key), "%stoken.txt", prefix);
+	put_small(key, "with a token");
+	ck_assert_int_eq(B->presign(t, key, time(NULL) + 60, NULL, url, sizeof(url), &err), ERR_OK);
+	q = strstr(url, "&X-Amz-Security-Token=FwoGZXIvYXdzE%2Btest%2Fsession%3Dtoken&");
+	ck_assert_msg(q != NULL, "%s", url);
+	http_get(url, r);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->body, "with a token");
+	q[strlen("&X-Amz-Security-Token=")] = 'G';
+	http_get(url, r);
+	ck_assert_int_eq(r->status, 403);
+	ck_assert_int_eq(B->del(h, key, &err), ERR_OK);
+	B->close(t);
+	free(r);
 }
 END_TEST
 
@@ -976,6 +1021,7 @@ store_s3_suite(void)
 		tcase_add_test(tc, test_v4_wrong_credentials_say_what_to_fix);
 		tcase_add_test(tc, test_v4_multipart);
 		tcase_add_test(tc, test_v4_tls_verified_by_default);
+		tcase_add_test(tc, test_v4_session_token_is_signed);
 		suite_add_tcase(s, tc);
 	}
 
