@@ -298,7 +298,8 @@ v4_put_multipart(struct s3req *s, const char *key, const struct store_put *p,
 	struct s3req_in q = { .method = "POST", .key = key, .query = "uploads", .len = -1 };
 	struct s3req_out r = { 0 };
 	char upload_id[512] = "", sha[65], (*etags)[80] = NULL, *eid = NULL, *query = NULL;
-	char *xml = NULL, *tmp;
+	char *xml = NULL;
+	size_t xmllen, used;
 	int64_t nparts = (p->length + s->part_size - 1) / s->part_size, i;
 	xmlDocPtr doc;
 	off_t off, len;
@@ -333,16 +334,15 @@ v4_put_multipart(struct s3req *s, const char *key, const struct store_put *p,
 		    etags[i], errstr)) != ERR_OK)
 			goto done;
 	}
-	xml = xstrdup("<CompleteMultipartUpload>");
-	for (i = 0; i < nparts; i++) {
-		tmp = xasprintf("%s<Part><PartNumber>%" PRId64 "</PartNumber><ETag>%s</ETag></Part>",
-		    xml, i + 1, etags[i]);
-		free(xml);
-		xml = tmp;
-	}
-	tmp = xasprintf("%s</CompleteMultipartUpload>", xml);
-	free(xml);
-	xml = tmp;
+	/* One allocation: a part's line is at most 36 + 10 + 79 bytes. */
+	xmllen = (size_t)nparts * 128 + 64;
+	xml = xmalloc(xmllen);
+	used = (size_t)snprintf(xml, xmllen, "<CompleteMultipartUpload>");
+	for (i = 0; i < nparts; i++)
+		used += (size_t)snprintf(xml + used, xmllen - used,
+		    "<Part><PartNumber>%" PRId64 "</PartNumber><ETag>%s</ETag></Part>", i + 1,
+		    etags[i]);
+	snprintf(xml + used, xmllen - used, "</CompleteMultipartUpload>");
 	EVP_Digest(xml, strlen(xml), d, &dl, EVP_sha256(), NULL);
 	for (i = 0; i < 32; i++)
 		snprintf(sha + 2 * i, 3, "%02x", d[i]);
