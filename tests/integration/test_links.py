@@ -206,7 +206,8 @@ def tampered(api, url):
             "no signature": re.sub(r"&?Signature=[^&]+", "", url),
         } | ({
             # V4 signs its date and credential too.
-            "date": re.sub(r"(X-Amz-Date=\d{8}T\d{4})(\d)", lambda m: m.group(1) +
+            # (the seconds' last digit, so the date stays a valid one)
+            "date": re.sub(r"(X-Amz-Date=\d{8}T\d{5})(\d)", lambda m: m.group(1) +
                            str((int(m.group(2)) + 1) % 10), url),
             "credential": url.replace("%2Fs3%2Faws4_request", "%2Fs4%2Faws4_request"),
         } if "X-Amz-Date=" in url else {})
