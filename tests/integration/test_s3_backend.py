@@ -41,10 +41,11 @@ def s3_env(s3_stack, **extra):
     return env
 
 
-def run_check(env, case):
+def run_check(env, case, wrap=()):
     assert CHECK.exists(), f"{CHECK} is missing: build it with `make check`"
     env = dict(env, CK_RUN_CASE=case, CK_VERBOSITY="verbose")
-    proc = subprocess.run([str(CHECK)], capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run([*wrap, str(CHECK)], capture_output=True, text=True, env=env,
+                          timeout=600)
     assert proc.returncode == 0, f"check_store_s3 ({case}) failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
 
@@ -73,6 +74,15 @@ def test_check_store_s3_v4_signing_multipart_and_errors(s3_stack):
     assert s3_stack.env["S3_SIGNATURE"] == "v4"
     out = run_check(s3_env(s3_stack), "v4")
     assert checks_passed(out) == 5, out
+
+
+def test_skewed_clock_is_named_in_the_error(s3_stack):
+    """This host's clock 20 minutes behind (faketime, installed by
+    scripts/install-deps): RGW refuses with RequestTimeTooSkewed and the
+    backend's message says to sync the clock."""
+    out = run_check(s3_env(s3_stack, COFFER_CLOCK_SKEWED="-20m", DONT_FAKE_MONOTONIC="1"),
+                    "skew", wrap=("faketime", "-f", "-20m"))
+    assert checks_passed(out) == 1, out
 
 
 def test_check_store_s3_fails_without_a_peer():

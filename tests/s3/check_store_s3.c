@@ -948,6 +948,22 @@ START_TEST(test_v4_tls_verified_by_default)
 }
 END_TEST
 
+/*
+ * Run under faketime with this host's clock 20 minutes behind S3's
+ * (test_s3_backend.py sets COFFER_CLOCK_SKEWED and wraps the program):
+ * S3 refuses with RequestTimeTooSkewed, and the message says what to do.
+ */
+START_TEST(test_v4_skewed_clock_named)
+{
+	const char *err = NULL;
+
+	env("COFFER_CLOCK_SKEWED");
+	ck_assert_int_eq(B->ping(h, &err), ERR_BACKEND);
+	ck_assert_msg(strstr(err, "RequestTimeTooSkewed (HTTP 403)") != NULL &&
+	    strstr(err, "sync it (NTP)") != NULL, "%s", err);
+}
+END_TEST
+
 /* Above the threshold: parts of part_size, each with its own digests;
  * memory stays flat and the object reads back byte for byte. */
 START_TEST(test_v4_multipart)
@@ -1038,6 +1054,12 @@ store_s3_suite(void)
 		tcase_add_test(tc, test_v4_multipart);
 		tcase_add_test(tc, test_v4_tls_verified_by_default);
 		tcase_add_test(tc, test_v4_session_token_is_signed);
+		suite_add_tcase(s, tc);
+
+		/* Run alone with CK_RUN_CASE=skew, under faketime. */
+		tc = tcase_create("skew");
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, test_v4_skewed_clock_named);
 		suite_add_tcase(s, tc);
 	}
 
