@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "base/conf.h"
+#include "base/cors.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 
@@ -67,6 +68,9 @@ static const struct conf_key conf_keys[] = {
 	/* The scheme, host and optional path prefix of the links the API hands
 	 * out; empty: the request's own (docs/BACKENDS.md, "Download links"). */
 	{ "server", "public_url", "COFFER_PUBLIC_URL", T_STR, OFF(public_url), 0, 0, "", NULL, false },
+	/* Web origins allowed to call the API from a browser (CORS), exact,
+	 * none by default; nginx answers for them (cofferctl cors). */
+	{ "server", "cors_origins", NULL, T_STR, OFF(cors_origins), 0, 0, "", NULL, false },
 
 	{ "database", "url", "DATABASE_URL", T_STR, OFF(database_url), 0, 0, "postgresql:///coffer", NULL, true },
 	{ "database", "connect_timeout", NULL, T_DURATION, OFF(db_connect_timeout_ms), 1000, 600000, "5s", NULL, false },
@@ -105,6 +109,10 @@ static const struct conf_key conf_keys[] = {
 	/* More than any request may run (request_timeout): see conf_validate(). */
 	{ "reconcile", "pending_timeout", NULL, T_DURATION, OFF(pending_timeout_ms), 1000, 30 * DAY_MS, "15m", NULL, false },
 	{ "reconcile", "orphan_grace", NULL, T_DURATION, OFF(orphan_grace_ms), 60000, 30 * DAY_MS, "1h", NULL, false },
+
+	/* Resumable uploads (tus, docs/TUS.md). */
+	{ "uploads", "dir", NULL, T_STR, OFF(uploads_dir), 0, 0, "", NULL, false },
+	{ "uploads", "expiry", NULL, T_DURATION, OFF(uploads_expiry_ms), 60000, 30 * DAY_MS, "24h", NULL, false },
 
 	{ "auth", "jwt_secret", "JWT_SECRET", T_STR, OFF(jwt_secret), 0, 0, "", NULL, true },
 	{ "auth", "jwt_algorithm", NULL, T_ENUM, OFF(jwt_algorithm), 0, 0, "HS256", jwt_algorithms, false },
@@ -748,6 +756,7 @@ conf_load(struct conf *conf, const char *path, char *errbuf, size_t errlen)
 	}
 	if (conf_validate(conf, errbuf, errlen) == -1 ||
 	    conf_check_public_url(conf->public_url, errbuf, errlen) == -1 ||
+	    cors_origins_check(conf->cors_origins, errbuf, errlen) == -1 ||
 	    conf_validate_auth(conf, errbuf, errlen) == -1 ||
 	    conf_load_link_key(conf, errbuf, errlen) == -1)
 		goto fail;

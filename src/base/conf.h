@@ -34,6 +34,7 @@ struct conf {
 	char	*pid_file;
 	int	 log_level;
 	char	*public_url;		/* "": from the request's scheme and Host */
+	char	*cors_origins;		/* "origin origin ...": browsers allowed cross-origin */
 
 	/* [database] */
 	char	*database_url;
@@ -66,6 +67,10 @@ struct conf {
 	/* [reconcile] (cofferctl reconcile) */
 	int64_t	 pending_timeout_ms;	/* in-flight uploads and removals older than this are abandoned */
 	int64_t	 orphan_grace_ms;	/* objects without a row younger than this are left alone */
+
+	/* [uploads] (resumable uploads, tus) */
+	char	*uploads_dir;		/* partial files; "": local_path/.uploads */
+	int64_t	 uploads_expiry_ms;	/* an upload untouched this long is gone (410) */
 
 	/* [auth] */
 	char	*jwt_secret;		/* HS256 key; "" rejects every JWT */

@@ -34,6 +34,8 @@ static const struct {
 	    "                              settle abandoned uploads, retry removals, remove orphan\n"
 	    "                              objects, repair drift; exit 0 clean, 1 error, 3 repaired\n"
 	    "                              (or found, with --dry-run), 4 stored files lost their object" },
+	{ "cors", ctl_cors, "cors                        [server] cors_origins as nginx map entries, for\n"
+	    "                              /etc/nginx/coffer/coffer-cors.d/origins.conf" },
 };
 
 #define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))

@@ -21,6 +21,8 @@
 	X(NOT_FOUND, 404, "No such endpoint, or nginx found nothing there") \
 	X(METHOD_NOT_ALLOWED, 405, "The path exists, the method does not") \
 	X(CONFLICT, 409, "Conflict") \
+	X(GONE, 410, "It existed and is gone") \
+	X(PRECONDITION_FAILED, 412, "A protocol precondition failed") \
 	X(INTERNAL_ERROR, 500, "A defect or a deployment error; the log says which, the body never") \
 	X(OVERLOADED, 503, "The server is temporarily overloaded; retry after Retry-After") \
 	X(DATABASE_UNAVAILABLE, 503, "PostgreSQL is unreachable; retry after Retry-After") \
@@ -84,6 +86,17 @@
 	X(FILE_TOO_LARGE, 413, "Larger than max_file_size or the plan's maximum; nginx: over client_max_body_size") \
 	X(MIME_NOT_ALLOWED, 415, "The type sniffed from the bytes is not allowed (detectedType)") \
 	X(QUOTA_EXCEEDED, 507, "The upload would pass the customer's limit (used, reserved, limit, needed)") \
+	/* Resumable uploads (tus 1.0): docs/TUS.md. */ \
+	X(TUS_VERSION_UNSUPPORTED, 412, "No Tus-Resumable: 1.0.0 header (the answer carries Tus-Version)") \
+	X(UPLOAD_LENGTH_REQUIRED, 400, "No valid Upload-Length (Upload-Defer-Length is not supported)") \
+	X(INVALID_UPLOAD_METADATA, 400, "Upload-Metadata is not tus's key base64 pairs, or repeats a key") \
+	X(INVALID_UPLOAD_CONTENT_TYPE, 415, "Upload data not sent as application/offset+octet-stream") \
+	X(UPLOAD_OFFSET_REQUIRED, 400, "A PATCH without a valid Upload-Offset") \
+	X(UPLOAD_NOT_FOUND, 404, "No such upload of this customer (another customer's is not found either)") \
+	X(OFFSET_MISMATCH, 409, "Upload-Offset is not where the upload stands (offset)") \
+	X(UPLOAD_LOCKED, 409, "Another request is writing this upload; retry") \
+	X(UPLOAD_EXPIRED, 410, "The upload expired or lost its reservation; it is ended, its space released") \
+	X(UPLOAD_LENGTH_EXCEEDED, 413, "The data goes past Upload-Length; nothing was written") \
 	/* Files and download links. */ \
 	X(FILE_NOT_FOUND, 404, "No such live file of this customer (another customer's is not found either)") \
 	X(LINK_INVALID, 403, "The /dl/ link is malformed or its signature does not match") \
@@ -98,7 +111,8 @@
 	X(NETWORK_ERROR, 0, "The service could not be reached: connection refused, reset or timed out") \
 	X(TLS_ERROR, 0, "The TLS handshake or the certificate check failed") \
 	X(BAD_RESPONSE, 0, "An answer came that is not the API's JSON (a proxy's page, a truncated body)") \
-	X(CLIENT_ERROR, 0, "The client itself failed before or after the request")
+	X(CLIENT_ERROR, 0, "The client itself failed before or after the request") \
+	X(ABORTED, 0, "The caller cancelled the request (an upload's AbortSignal)")
 
 /* One entry of the catalogue. */
 struct errcode {

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,3 +119,25 @@ done:
 	*out = id;
 	return ERR_OK;
 }
+
+#ifdef COFFER_TEST_HOOKS
+void
+req_test_pause(struct req *r, const char *stage)
+{
+	const char *v = req_param(r, "HTTP_X_COFFER_TEST_PAUSE");
+	size_t n = strlen(stage);
+	struct timespec ts;
+	long ms;
+
+	if (v == NULL || strncmp(v, stage, n) != 0 || v[n] != ':')
+		return;
+	ms = strtol(v + n + 1, NULL, 10);
+	if (ms <= 0 || ms > 60000)
+		return;
+	log_info("test hook: pausing %ld ms %s", ms, stage);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+#endif

@@ -21,7 +21,7 @@ struct req {
 	struct pool		*pool;		/* freed when the request ends */
 	const struct conf	*conf;
 	const char		*method;
-	const char		*path;		/* DOCUMENT_URI, decoded by nginx */
+	const char		*path;		/* COFFER_PATH or DOCUMENT_URI, decoded by nginx */
 	const char		*query;		/* QUERY_STRING, raw */
 	const char		*request_id;	/* nginx $request_id, or ours */
 	const char		*route;		/* matched pattern, for logs and metrics */
@@ -37,6 +37,9 @@ struct req {
 	const char		*err_code;	/* e.g. "INVALID_CATEGORY" */
 	const char		*err_msg;	/* for people; never internals */
 	struct json_object	*err_extra;	/* merged into the error body; set with req_fail_extra() */
+	/* "Name: value\r\n" lines every response of this request carries,
+	 * errors included (the tus headers); NULL: none. */
+	const char		*resp_headers;
 };
 
 /* A FastCGI parameter, or NULL when absent.  Owned by libfcgi. */
@@ -97,5 +100,17 @@ void req_fail_extra(struct req *r, const char *key, struct json_object *val);
  * /auth runs) and its failures are the request's own 4xx/503.
  */
 enum err req_identity(struct req *r, const struct identity **out);
+
+#ifdef COFFER_TEST_HOOKS
+/*
+ * Test builds only: "X-Coffer-Test-Pause: STAGE:MS" holds the worker at a
+ * named stage (after-reserve, after-put, tus-after-write, ...) for MS
+ * milliseconds, logging "test hook: pausing MS ms STAGE", so a test can
+ * kill it there.
+ */
+void req_test_pause(struct req *r, const char *stage);
+#else
+#define req_test_pause(r, stage) ((void)0)
+#endif
 
 #endif

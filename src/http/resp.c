@@ -27,6 +27,8 @@ static const struct {
 	[ERR_TOOBIG] = { 413, "FILE_TOO_LARGE", "File too large" },
 	[ERR_MIME] = { 415, "MIME_NOT_ALLOWED", "File type not allowed" },
 	[ERR_QUOTA] = { 507, "QUOTA_EXCEEDED", "Storage quota exceeded" },
+	[ERR_GONE] = { 410, "GONE", "Gone" },
+	[ERR_PRECONDITION] = { 412, "PRECONDITION_FAILED", "Precondition failed" },
 	[ERR_DB] = { 503, "DATABASE_UNAVAILABLE", "The database is unavailable; try again" },
 	[ERR_BACKEND] = { 503, "BACKEND_UNAVAILABLE", "The storage backend is unavailable; try again" },
 	[ERR_CONFIG] = { 500, "INTERNAL_ERROR", "Internal error" },
@@ -47,6 +49,8 @@ resp_reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 412: return "Precondition Failed";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 503: return "Service Unavailable";
@@ -83,9 +87,10 @@ resp_json(struct req *r, int status, struct json_object *obj, const char *extra_
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s"
+	    "%s%s"
 	    "Content-Length: %lu\r\n\r\n",
-	    status, resp_reason(status), extra_headers ? extra_headers : "", (unsigned long)(len + 1));
+	    status, resp_reason(status), r->resp_headers ? r->resp_headers : "",
+	    extra_headers ? extra_headers : "", (unsigned long)(len + 1));
 	FCGX_PutStr(body, (int)len, r->fcgx->out);
 	FCGX_PutChar('\n', r->fcgx->out);
 	r->status = status;
@@ -113,6 +118,19 @@ resp_ok(struct req *r, struct json_object *data)
 	json_object_object_add(o, "success", json_object_new_boolean(1));
 	json_object_object_add(o, "data", data);
 	resp_json(r, 200, o, NULL);
+}
+
+void
+resp_empty(struct req *r, int status, const char *headers)
+{
+	FCGX_FPrintF(r->fcgx->out,
+	    "Status: %d %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s\r\n",
+	    status, resp_reason(status), r->resp_headers ? r->resp_headers : "",
+	    headers ? headers : "", status == 204 ? "" : "Content-Length: 0\r\n");
+	r->status = status;
 }
 
 void

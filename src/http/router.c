@@ -9,6 +9,7 @@
 #include "http/api_health.h"
 #include "http/api_links.h"
 #include "http/api_storage.h"
+#include "http/api_tus.h"
 #include "http/authz.h"
 #include "daemon/metrics.h"
 #include "base/pool.h"
@@ -58,6 +59,13 @@ static const struct route routes[] = {
 	{ "GET", "/api/storage/files/*", AUTHZ_MEMBER, api_files_get },
 	{ "DELETE", "/api/storage/files/*", AUTHZ_MEMBER, api_files_delete },
 	{ "GET", "/api/storage/files/*/url", AUTHZ_MEMBER, api_links_url },
+	/* Resumable uploads, tus 1.0 (docs/TUS.md); OPTIONS is discovery. */
+	{ "OPTIONS", "/api/storage/uploads", AUTHZ_IDENTIFIED, api_tus_options },
+	{ "POST", "/api/storage/uploads", AUTHZ_MEMBER, api_tus_create },
+	{ "OPTIONS", "/api/storage/uploads/*", AUTHZ_IDENTIFIED, api_tus_options },
+	{ "HEAD", "/api/storage/uploads/*", AUTHZ_MEMBER, api_tus_head },
+	{ "PATCH", "/api/storage/uploads/*", AUTHZ_MEMBER, api_tus_patch },
+	{ "DELETE", "/api/storage/uploads/*", AUTHZ_MEMBER, api_tus_delete },
 	/* Download links of the local backend: the link is the credential
 	 * (nginx's /dl/ has no auth_request); docs/BACKENDS.md. */
 	{ "GET", "/dl/*/*", AUTHZ_PUBLIC, api_links_download },

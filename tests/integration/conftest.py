@@ -3,13 +3,16 @@
 The stack comes from `scripts/stack up`, exactly as operators and CI use it.
 Nothing here mocks a service: if the stack cannot start, every test fails.
 """
+import functools
 import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -256,6 +259,40 @@ def s3v2_stack():
 def any_s3(request):
     """The S3 stack of each signature in turn."""
     return request.getfixturevalue("s3_stack" if request.param == "s3" else "s3v2_stack")
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def app_server():
+    """A plain static HTTP server on its own loopback port: a SaaS web app's
+    origin (.origin), serving .root (which the test fills)."""
+    root = Path(tempfile.mkdtemp(prefix="coffer-app."))
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler,
+                                                                   directory=str(root)))
+    srv.root = root
+    srv.origin = f"http://127.0.0.1:{srv.server_address[1]}"
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+CORS_APP_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture(scope="module")
+def cors_stack(app_server):
+    """A stack whose nginx allows two web origins (CORS): CORS_APP_ORIGIN and
+    app_server's; the latter is also .app_origin."""
+    for s in _session_stack("coffer-clients.", {
+            "COFFER_STACK_CORS_ORIGINS": f"{CORS_APP_ORIGIN}, {app_server.origin}"}):
+        s.app_origin = app_server.origin
+        yield s
 
 
 @pytest.fixture(scope="module", params=["local", "s3", "s3v2"])

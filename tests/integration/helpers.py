@@ -17,6 +17,8 @@ import re
 import shlex
 import socket
 import struct
+import subprocess
+import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
@@ -230,6 +232,55 @@ def output_dir():
     base = Path(os.environ.get("COFFER_TEST_OUT", ROOT / "out"))
     base.mkdir(parents=True, exist_ok=True)
     return base
+
+
+def run_browser_test(script, env, log):
+    """node --test SCRIPT (a tests/web or tests/clients file driving Debian's
+    Chromium through playwright-core from .deps/) with env added; keeps its
+    output as OUT/LOG and asserts it ran and passed."""
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"
+    assert (ROOT / ".deps" / "node_modules" / "playwright-core").is_dir(), \
+        "playwright-core missing from .deps/: run scripts/install-deps"
+    out = output_dir()
+    proc = subprocess.run(["node", "--test", "--test-reporter=spec", str(script)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          env=dict(os.environ, CHROMIUM=chromium, COFFER_TEST_OUT=str(out), **env))
+    (out / log).parent.mkdir(parents=True, exist_ok=True)
+    (out / log).write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    assert "# fail 0" in proc.stdout or "ℹ fail 0" in proc.stdout, proc.stdout[-5000:]
+
+
+def b64url(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_secret(stack):
+    m = re.search(r"(?m)^jwt_secret\s*=\s*(\S+)\s*$", stack.conf.read_text())
+    assert m, "scripts/stack writes [auth] jwt_secret into coffer.conf"
+    return m.group(1)
+
+
+def sign_jwt(stack, claims=None, header=None, payload_bytes=None, key=None, alg="HS256"):
+    """A JWT signed with HMAC (the stack's secret unless key) over any
+    header and payload bytes we choose."""
+    header = header or {"alg": alg, "typ": "JWT"}
+    if payload_bytes is None:
+        payload_bytes = json.dumps(claims, separators=(",", ":")).encode()
+    signing_input = b64url(json.dumps(header, separators=(",", ":"))) + "." + b64url(payload_bytes)
+    key = (key if key is not None else jwt_secret(stack)).encode()
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
+    return signing_input + "." + b64url(hmac.new(key, signing_input.encode(), digest).digest())
+
+
+def claims_for(customer, user="user-1", role="member", ttl=600, **extra):
+    now = int(time.time())
+    c = {"customerId": customer, "userId": user, "role": role, "iat": now, "exp": now + ttl}
+    c.update(extra)
+    return c
 
 
 def recv_all(s):

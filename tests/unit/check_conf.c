@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/conf.h"
+#include "base/cors.h"
 #include "testkeys.h"
 
 static char conf_path[64];
@@ -219,6 +220,15 @@ static const struct {
 	{ "[server]\npublic_url = https://files.example.com/a?b\n", "[server] public_url" },
 	{ "[server]\npublic_url = https://files.example.com/a b\n", "[server] public_url" },
 	{ "[server]\npublic_url = ftp://files.example.com\n", "[server] public_url" },
+	{ "[server]\ncors_origins = *\n", "[server] cors_origins: \"*\" is not an origin" },
+	{ "[server]\ncors_origins = https://app.example.com/\n", "\"https://app.example.com/\" is not" },
+	{ "[server]\ncors_origins = https://App.example.com\n", "lower case" },
+	{ "[server]\ncors_origins = app.example.com\n", "[server] cors_origins" },
+	{ "[server]\ncors_origins = https://a.example.com https://*.example.com\n", "\"https://*.example.com\"" },
+	{ "[server]\ncors_origins = https://a.example.com;x\n", "[server] cors_origins" },
+	{ "[server]\ncors_origins = \"https://a.example.com\"\n", "[server] cors_origins" },
+	{ "[server]\ncors_origins = https://a.example.com:123456\n", "[server] cors_origins" },
+	{ "[server]\ncors_origins = https://.example.com\n", "[server] cors_origins" },
 };
 
 START_TEST(test_invalid)
@@ -431,6 +441,34 @@ START_TEST(test_link_secret)
 }
 END_TEST
 
+START_TEST(test_cors_origins)
+{
+	static const char *const want[] = {
+		"https://app.example.com", "http://127.0.0.1:8080", "http://[::1]:3000",
+		"https://b-2.example.com",
+	};
+	const char *p, *o;
+	struct conf c;
+	size_t len, n = 0;
+
+	ck_assert_int_eq(load("", &c), ERR_OK);
+	p = c.cors_origins;
+	ck_assert_int_eq(cors_origins_next(&p, &o, &len), 0);	/* none by default */
+	conf_free(&c);
+	ck_assert_int_eq(load("[server]\ncors_origins = https://app.example.com,"
+	    " http://127.0.0.1:8080  http://[::1]:3000,https://b-2.example.com\n", &c), ERR_OK);
+	p = c.cors_origins;
+	while (cors_origins_next(&p, &o, &len)) {
+		ck_assert_uint_lt(n, 4);
+		ck_assert_uint_eq(len, strlen(want[n]));
+		ck_assert(strncmp(o, want[n], len) == 0);
+		n++;
+	}
+	ck_assert_uint_eq(n, 4);
+	conf_free(&c);
+}
+END_TEST
+
 START_TEST(test_link_secret_hidden_and_public_url)
 {
 	struct conf c;
@@ -476,6 +514,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_auth_public_key_types);
 	tcase_add_test(tc, test_link_secret);
 	tcase_add_test(tc, test_link_secret_hidden_and_public_url);
+	tcase_add_test(tc, test_cors_origins);
 	suite_add_tcase(s, tc);
 	return s;
 }
