@@ -104,9 +104,10 @@ class S3Objects:
             marker = got[-1]
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "s3v2"])
 def env(request):
-    stack = request.getfixturevalue("stack" if request.param == "local" else "s3_stack")
+    stack = request.getfixturevalue({"local": "stack", "s3": "s3_stack",
+                                     "s3v2": "s3v2_stack"}[request.param])
     objs = LocalObjects(stack) if request.param == "local" else S3Objects(stack)
     return stack, objs
 

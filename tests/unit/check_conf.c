@@ -18,7 +18,8 @@ static const char *const env_names[] = {
 	"STORAGE_TYPE", "LOCAL_STORAGE_PATH", "AWS_REGION", "AWS_ACCESS_KEY_ID",
 	"AWS_SECRET_ACCESS_KEY", "S3_BUCKET_NAME", "DEFAULT_STORAGE_LIMIT",
 	"MAX_FILE_SIZE", "DATABASE_URL", "JWT_SECRET", "S3_ENDPOINT",
-	"COFFER_LOG_LEVEL", "COFFER_LINK_SECRET", "COFFER_PUBLIC_URL", NULL,
+	"COFFER_LOG_LEVEL", "COFFER_LINK_SECRET", "COFFER_PUBLIC_URL", "S3_SIGNATURE",
+	"AWS_SESSION_TOKEN", NULL,
 };
 
 /* The local backend (the default) needs a link secret: every case gets
@@ -199,6 +200,17 @@ static const struct {
 	{ "[storage]\ntype = s3\n[s3]\naccess_key_id = a\nsecret_access_key = b\n", "[s3] bucket (S3_BUCKET_NAME) is required" },
 	{ "[storage]\ntype = s3\n[s3]\nbucket = b\n", "access_key_id and secret_access_key" },
 	{ "[s3]\ntls = maybe\n", "[s3] tls = \"maybe\" must be yes or no" },
+#define S3OK "[storage]\ntype = s3\n[s3]\nbucket = b\naccess_key_id = a\nsecret_access_key = s\n"
+	{ S3OK "signature = v3\n", "[s3] signature = \"v3\" must be one of: v4, v2" },
+	{ S3OK "signature = v2\nsession_token = t\n", "[s3] session_token (AWS_SESSION_TOKEN) needs signature = v4" },
+	{ S3OK "signature = v2\nca_file = /etc/ssl/certs/ca-certificates.crt\n", "[s3] ca_file needs signature = v4" },
+	{ S3OK "signature = v2\n[storage]\nmax_file_size = 6GiB\n", "[storage] max_file_size above 5GiB needs [s3] signature = v4" },
+	{ S3OK "part_size = 100MiB\n", "[s3] part_size must not exceed [s3] multipart_threshold" },
+	{ S3OK "part_size = 4MiB\n", "[s3] part_size = \"4MiB\" is out of range" },
+	{ S3OK "[storage]\nmax_file_size = 200GiB\n", "[s3] part_size too small" },
+	{ S3OK "region = EU West\n", "[s3] region (AWS_REGION) = \"EU West\" must be a region name" },
+	{ S3OK "tls = no\nca_file = /x.pem\n", "[s3] ca_file is set but [s3] tls = no" },
+#undef S3OK
 	{ "[server\nworkers = 1\n", ":1: key \"workers\" outside any [section]" },
 	{ "[server]\nworkers 4\n", ":2: syntax error" },
 	{ "[server]\nstatus_socket = rel.sock\n", "status_socket = \"rel.sock\" must be an absolute path" },
