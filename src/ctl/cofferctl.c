@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "base/conf.h"
 #include "ctl/ctl.h"
+#include "engine/db.h"
 #include "base/log.h"
 
 #define DEFAULT_CONF "/etc/coffer/coffer.conf"
@@ -38,6 +40,8 @@ static const struct {
 	    "                              settle abandoned uploads, retry removals, remove orphan\n"
 	    "                              objects, repair drift; exit 0 clean, 1 error, 3 repaired\n"
 	    "                              (or found, with --dry-run), 4 stored files lost their object" },
+	{ "cors", ctl_cors, "cors                        [server] cors_origins as nginx map entries, for\n"
+	    "                              /etc/nginx/coffer/coffer-cors.d/origins.conf" },
 };
 
 #define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -81,11 +85,16 @@ ctl_actor(void)
 PGconn *
 ctl_db(struct ctl *ctl)
 {
+	/* Past the pooler when we may: one operator's connection costs
+	 * PostgreSQL nothing, and some commands need a session. */
+	bool direct = ctl->conf.db_direct_url[0] != '\0';
 	const char *keys[] = { "dbname", "application_name", NULL };
-	const char *vals[] = { ctl->conf.database_url, "cofferctl", NULL };
+	const char *vals[] = { direct ? ctl->conf.db_direct_url : ctl->conf.database_url,
+	    "cofferctl", NULL };
 
 	if (ctl->pg != NULL)
 		return ctl->pg;
+	db_set_pooled(!direct && ctl->conf.db_pooler == DB_POOLER_TRANSACTION);
 	ctl->pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(ctl->pg) != CONNECTION_OK) {
 		/* libpq names host and port, never the password. */
@@ -95,6 +104,20 @@ ctl_db(struct ctl *ctl)
 	}
 	PQsetNoticeReceiver(ctl->pg, ctl_notice, NULL);
 	return ctl->pg;
+}
+
+PGconn *
+ctl_db_session(struct ctl *ctl, const char *command)
+{
+	if (ctl->conf.db_pooler == DB_POOLER_TRANSACTION && ctl->conf.db_direct_url[0] == '\0') {
+		/* Session advisory locks through a transaction pooler would
+		 * stay on a server connection other clients then share. */
+		fprintf(stderr, "cofferctl: %s needs a database session of its own, which a "
+		    "transaction pooler cannot give: set [database] direct_url to "
+		    "PostgreSQL itself\n", command);
+		exit(1);
+	}
+	return ctl_db(ctl);
 }
 
 int

@@ -44,7 +44,7 @@ static const struct db_stmt quota_st_record = {
 	"  stored_at)"
 	" SELECT c.customer_id, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10, $11::jsonb, $12,"
 	"  'stored', now()"
-	" FROM c RETURNING customer_id, id, storage_key, size, file_type, category,"
+	" FROM c RETURNING customer_id, id, storage_key, size, file_type, category, subcategory,"
 	"  original_name, mime_type, uploaded_by),"
 	QUOTA_SQL_STORED("f.uploaded_by")
 	/* Data-modifying CTEs run to completion whether read or not. */

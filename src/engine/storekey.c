@@ -51,8 +51,8 @@ sk_fail(enum err rc, const char *c, const char *msg, const char **code, const ch
 static enum err
 sk_unavailable(const char **code, const char **errstr)
 {
-	return sk_fail(ERR_DB, "TAXONOMY_UNAVAILABLE",
-	    "the category list could not be read; try again", code, errstr);
+	return sk_fail(ERR_DB, "DATABASE_UNAVAILABLE",
+	    "The categories cannot be read: the database is unavailable; try again", code, errstr);
 }
 
 bool

@@ -71,7 +71,7 @@ enum err storekey_taxonomy_check(const struct storekey_taxonomy *tax, const char
  * strings: a caller holding counted bytes must reject embedded NULs first
  * (struct multipart_field's has_nul), or "documents\0..." reads as
  * "documents".  A NULL tax (the taxonomy could not be read) is ERR_DB
- * with *code TAXONOMY_UNAVAILABLE.
+ * with *code DATABASE_UNAVAILABLE.
  */
 enum err storekey_check(const struct storekey_taxonomy *tax, const char *customer_id,
     const char *category, const char *entity_id, const char *subcategory,

@@ -228,8 +228,8 @@ api_storage_taxonomy(struct req *r, const struct identity *id)
 	/* The operator's categories (cofferctl category), as this worker
 	 * holds them: at most [storage] category_ttl old. */
 	if ((tax = handles_taxonomy()) == NULL)
-		return req_fail(r, ERR_DB, "TAXONOMY_UNAVAILABLE",
-		    "The category list could not be read; try again");
+		return req_fail(r, ERR_DB, "DATABASE_UNAVAILABLE",
+		    "The categories cannot be read: the database is unavailable; try again");
 	resp_ok(r, storekey_taxonomy_json(tax));
 	return ERR_OK;
 }

@@ -28,7 +28,6 @@
 	X(DATABASE_UNAVAILABLE, 503, "PostgreSQL is unreachable; retry after Retry-After") \
 	X(BACKEND_UNAVAILABLE, 503, "The storage backend is unreachable or full; retry after Retry-After") \
 	X(SERVICE_UNAVAILABLE, 503, "nginx: cofferd is unreachable or timed out") \
-	X(TAXONOMY_UNAVAILABLE, 503, "The operator's categories cannot be read (PostgreSQL); retry after Retry-After") \
 	/* Credentials (/auth, through nginx's auth_request): docs/AUTH.md. */ \
 	X(MISSING_CREDENTIALS, 401, "No Authorization: Bearer credentials") \
 	X(MALFORMED_TOKEN, 401, "Not a signed JWT; bad base64url, JSON or UTF-8; too long; empty") \
@@ -112,7 +111,8 @@
 	X(NETWORK_ERROR, 0, "The service could not be reached: connection refused, reset or timed out") \
 	X(TLS_ERROR, 0, "The TLS handshake or the certificate check failed") \
 	X(BAD_RESPONSE, 0, "An answer came that is not the API's JSON (a proxy's page, a truncated body)") \
-	X(CLIENT_ERROR, 0, "The client itself failed before or after the request")
+	X(CLIENT_ERROR, 0, "The client itself failed before or after the request") \
+	X(ABORTED, 0, "The caller cancelled the request (an upload's AbortSignal)")
 
 /* One entry of the catalogue. */
 struct errcode {

@@ -414,11 +414,11 @@ START_TEST(test_no_taxonomy)
 	char key[STOREKEY_MAX];
 
 	ck_assert_int_eq(storekey_check(NULL, CUST, "documents", NULL, NULL, &k, &code, NULL), ERR_DB);
-	ck_assert_str_eq(code, "TAXONOMY_UNAVAILABLE");
+	ck_assert_str_eq(code, "DATABASE_UNAVAILABLE");
 	snprintf(key, sizeof(key), "customers/%s/documents/%s.pdf", CUST, OBJ);
 	code = NULL;
 	ck_assert_int_eq(storekey_parse(NULL, key, KLEN(key), CUST, &k, &code, NULL), ERR_DB);
-	ck_assert_str_eq(code, "TAXONOMY_UNAVAILABLE");
+	ck_assert_str_eq(code, "DATABASE_UNAVAILABLE");
 }
 END_TEST
 
