@@ -201,7 +201,7 @@ def test_refusals_change_nothing(stack, owner, args, status, message):
     assert tree(owner.request("GET", "/api/storage/categories")) == SEED
 
 
-def test_migration_006_applied_after_a_later_one(stack):
+def test_migration_006_applied_after_a_later_one(stack, tmp_path):
     """Migrations are numbered when written and may land out of order: a
     database that has 009 but not 006 (main migrated before this branch
     merged) gets 006 from `cofferctl migrate`, and is not at the latest
@@ -209,8 +209,14 @@ def test_migration_006_applied_after_a_later_one(stack):
     db = "gap_" + uuid.uuid4().hex[:8]
     stack.psql(f"CREATE DATABASE {db} OWNER coffer", admin=True)
     try:
-        url = stack.env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db
-        env = {"DATABASE_URL": url}
+        # PostgreSQL itself, not a pooler in front of it; a configuration of
+        # its own, so that cofferctl migrates the scratch database only.
+        direct = stack.env.get("COFFER_PG_DIRECT_URL") or stack.env["DATABASE_URL"]
+        url = direct.rsplit("/", 1)[0] + "/" + db
+        conf = tmp_path / "coffer.conf"
+        conf.write_text(stack.conf.read_text() +
+                        f"\n[database]\nurl = {url}\npooler = none\ndirect_url =\n")
+        env = {"DATABASE_URL": url, "COFFER_CONF": str(conf)}
         stack.ctl("migrate", env=env)
         gap = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c",
                               "DROP TABLE subcategories, categories;"
