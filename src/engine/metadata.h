@@ -20,4 +20,12 @@
 enum err metadata_normalize(const char *buf, size_t len, char **out, const char **code,
     const char **errstr);
 
+/*
+ * The grammar check metadata_normalize runs first: ERR_OK when
+ * [buf, buf+len) is one JSON object by RFC 8259 (UTF-8 checked, no \u0000
+ * or lone surrogates, numbers jsonb and json-c keep exact, at most
+ * METADATA_DEPTH deep); else ERR_BADREQ and *errstr (static) says why.
+ */
+enum err metadata_check(const char *buf, size_t len, const char **errstr);
+
 #endif

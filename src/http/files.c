@@ -88,28 +88,53 @@ files_row_json(const PGresult *res, int row)
 	return o;
 }
 
+/* The latest creation time a cursor may name, 9999-12-31T23:59:59.999999Z
+ * in microseconds since the epoch: later ones overflow PostgreSQL's
+ * interval and timestamp arithmetic (a 500 before this check). */
+#define FILES_CURSOR_MAX	INT64_C(253402300799999999)
+
+enum err
+files_cursor_parse(const char *cursor, char micros[FILES_MICROS_LEN],
+    char uuid[FILES_UUID_LEN])
+{
+	const char *dot;
+	int64_t v = 0;
+	size_t i, n;
+
+	if ((dot = strchr(cursor, '.')) == NULL)
+		return ERR_BADREQ;
+	n = (size_t)(dot - cursor);
+	if (n == 0 || n >= FILES_MICROS_LEN || !storekey_uuid_ok(dot + 1) ||
+	    strlen(dot + 1) >= FILES_UUID_LEN)
+		return ERR_BADREQ;
+	for (i = 0; i < n; i++) {
+		if (cursor[i] < '0' || cursor[i] > '9')
+			return ERR_BADREQ;
+		/* n < FILES_MICROS_LEN (19) digits cannot overflow int64. */
+		v = v * 10 + (cursor[i] - '0');
+	}
+	if (v > FILES_CURSOR_MAX)
+		return ERR_BADREQ;
+	memcpy(micros, cursor, n);
+	micros[n] = '\0';
+	strcpy(uuid, dot + 1);
+	return ERR_OK;
+}
+
 /* Cursor "MICROS.UUID": the last row's creation time and id. */
 static enum err
 files_cursor(struct req *r, const char *cursor, char **micros, char **uuid)
 {
-	const char *dot;
-	size_t i, n;
+	char m[FILES_MICROS_LEN], u[FILES_UUID_LEN];
 
 	*micros = *uuid = NULL;
 	if (cursor == NULL || cursor[0] == '\0')
 		return ERR_OK;
-	dot = strchr(cursor, '.');
-	n = dot ? (size_t)(dot - cursor) : 0;
-	if (dot == NULL || n == 0 || n > 19 || !storekey_uuid_ok(dot + 1))
-		goto bad;
-	for (i = 0; i < n; i++)
-		if (cursor[i] < '0' || cursor[i] > '9')
-			goto bad;
-	*micros = pool_strndup(r->pool, cursor, n);
-	*uuid = pool_strdup(r->pool, dot + 1);
+	if (files_cursor_parse(cursor, m, u) != ERR_OK)
+		return req_fail(r, ERR_BADREQ, "INVALID_CURSOR", "cursor is not one this API returned");
+	*micros = pool_strdup(r->pool, m);
+	*uuid = pool_strdup(r->pool, u);
 	return ERR_OK;
-bad:
-	return req_fail(r, ERR_BADREQ, "INVALID_CURSOR", "cursor is not one this API returned");
 }
 
 static void

@@ -158,7 +158,9 @@ link_origin(struct req *r, const char **out)
 		*out = r->conf->public_url;
 		return ERR_OK;
 	}
-	/* coffer-fastcgi.conf: $scheme, $host, $server_port. */
+	/* coffer-fastcgi.conf: $scheme, $server_name, $server_port; never the
+	 * request's Host.  server_name "_" or a wildcard is no host: links
+	 * then need public_url. */
 	scheme = req_param(r, "COFFER_LINK_SCHEME");
 	host = req_param(r, "COFFER_LINK_HOST");
 	port = req_param(r, "COFFER_LINK_PORT");
@@ -176,8 +178,10 @@ link_origin(struct req *r, const char **out)
 	return ERR_OK;
 bad:
 	log_errorx("link: no [server] public_url and no usable COFFER_LINK_SCHEME, "
-	    "COFFER_LINK_HOST, COFFER_LINK_PORT from nginx (coffer-fastcgi.conf)");
-	return req_fail(r, ERR_INTERNAL, NULL, "cannot make a link");
+	    "COFFER_LINK_HOST (nginx's first server_name), COFFER_LINK_PORT from nginx "
+	    "(coffer-fastcgi.conf)");
+	return req_fail(r, ERR_BACKEND, "LINKS_DISABLED",
+	    "Download links are not configured on this server");
 }
 
 void

@@ -61,10 +61,11 @@ enum link_verdict link_verify(const char *key, const char *customer_id, const ch
 /*
  * Where links to this service start: [server] public_url, else
  * scheme://host[:port] from the COFFER_LINK_SCHEME, COFFER_LINK_HOST and
- * COFFER_LINK_PORT params nginx sets (coffer-fastcgi.conf: $scheme, $host,
- * $server_port; the scheme's default port is left out).  *out is in the
- * request pool.  ERR_INTERNAL (recorded with req_fail() and logged) when
- * they are missing or malformed: a deployment error.
+ * COFFER_LINK_PORT params nginx sets (coffer-fastcgi.conf: $scheme,
+ * $server_name, $server_port; the scheme's default port is left out), never
+ * from the request's Host.  *out is in the request pool.  ERR_BACKEND
+ * (LINKS_DISABLED, recorded with req_fail() and logged) when they are
+ * missing or malformed (server_name "_"): a deployment error.
  */
 enum err link_origin(struct req *r, const char **out);
 

@@ -90,6 +90,41 @@ class Stack:
     def new_session(self):
         return VerifyingSession(self.ca)
 
+    def raw_request(self, request_bytes, source=None):
+        """Send these bytes exactly (no client-side normalisation, repeated
+        headers kept) over TLS, from source address `source` if given;
+        returns (status, lower-cased headers dict, de-chunked body bytes)."""
+        import socket
+        import ssl
+        ctx = ssl.create_default_context(cafile=self.ca)
+        port = int(self.env["COFFER_HTTPS_PORT"])
+        with socket.create_connection(("127.0.0.1", port), timeout=30,
+                                      source_address=(source, 0) if source else None) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(request_bytes)
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        if headers.get("transfer-encoding") == "chunked":
+            out, rest = b"", body
+            while rest:
+                size, _, rest = rest.partition(b"\r\n")
+                n = int(size, 16)
+                if n == 0:
+                    break
+                out, rest = out + rest[:n], rest[n + 2:]
+            body = out
+        return int(lines[0].split()[1]), headers, body
+
     # --- the daemon ----------------------------------------------------
     def master_pid(self):
         return int(Path(self.env["COFFER_PIDFILE"]).read_text().strip())

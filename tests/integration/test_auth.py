@@ -380,22 +380,9 @@ def test_apikey_cli_refuses_bad_input(stack, customer):
 def raw_http(stack, request_line, headers, body=b""):
     """One HTTP/1.1 request with exactly these header lines (requests would
     merge repeated ones); returns (status, body text)."""
-    import socket
-    import ssl
-    ctx = ssl.create_default_context(cafile=stack.ca)
-    port = int(stack.env["COFFER_HTTPS_PORT"])
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
-        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
-            head = "\r\n".join([request_line, "Host: localhost", *headers, "Connection: close"])
-            s.sendall(head.encode() + b"\r\n\r\n" + body)
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), rest.decode(errors="replace")
+    head = "\r\n".join([request_line, "Host: localhost", *headers, "Connection: close"])
+    status, _, rest = stack.raw_request(head.encode() + b"\r\n\r\n" + body)
+    return status, rest.decode(errors="replace")
 
 
 def test_internal_locations_are_404(stack, member_token):
