@@ -171,7 +171,7 @@ def test_unknown_host_is_refused(stack):
 
 # ---- property: random bytes never produce a 5xx -------------------------------
 
-PROPERTY = settings(max_examples=60, deadline=None, derandomize=True,
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
