@@ -101,6 +101,7 @@ static const struct conf_key conf_keys[] = {
 	{ "auth", "jwt_issuer", NULL, T_STR, OFF(jwt_issuer), 0, 0, "", NULL, false },
 	{ "auth", "jwt_audience", NULL, T_STR, OFF(jwt_audience), 0, 0, "", NULL, false },
 	{ "auth", "jwt_leeway", NULL, T_DURATION, OFF(jwt_leeway_ms), 0, 3600000, "30s", NULL, false },
+	{ "auth", "jwt_max_lifetime", NULL, T_DURATION, OFF(jwt_max_lifetime_ms), 60000, 366 * DAY_MS, "24h", NULL, false },
 	{ "auth", "claim_customer", NULL, T_STR, OFF(claim_customer), 0, 0, "customerId", NULL, false },
 	{ "auth", "claim_user", NULL, T_STR, OFF(claim_user), 0, 0, "userId", NULL, false },
 	{ "auth", "claim_role", NULL, T_STR, OFF(claim_role), 0, 0, "role", NULL, false },

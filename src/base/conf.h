@@ -68,6 +68,7 @@ struct conf {
 	char	*jwt_issuer;		/* "" = iss not checked */
 	char	*jwt_audience;		/* "" = aud not checked */
 	int64_t	 jwt_leeway_ms;		/* clock skew allowed on exp, nbf, iat */
+	int64_t	 jwt_max_lifetime_ms;	/* exp - iat, and exp - now, at most */
 	char	*claim_customer;
 	char	*claim_user;
 	char	*claim_role;

@@ -11,21 +11,13 @@
 #define METADATA_DEPTH	8
 
 /*
- * Check that [buf, buf+len) is exactly one JSON object (whitespace around
- * it allowed), at most METADATA_MAX bytes and METADATA_DEPTH deep, without
- * NUL bytes.  On ERR_OK *out is its compact form (caller frees with free()).
+ * Check that [buf, buf+len) is exactly one JSON object by jsonstrict_parse
+ * (RFC 8259, UTF-8, no \u0000, no duplicate names, numbers kept exact),
+ * at most METADATA_MAX bytes and METADATA_DEPTH deep, without NUL bytes.  On ERR_OK *out is its compact form (caller frees with free()).
  * Otherwise ERR_BADREQ with *code "INVALID_METADATA" or
  * "METADATA_TOO_LARGE" and *errstr (static) for people.
  */
 enum err metadata_normalize(const char *buf, size_t len, char **out, const char **code,
     const char **errstr);
-
-/*
- * The grammar check metadata_normalize runs first: ERR_OK when
- * [buf, buf+len) is one JSON object by RFC 8259 (UTF-8 checked, no \u0000
- * or lone surrogates, numbers jsonb and json-c keep exact, at most
- * METADATA_DEPTH deep); else ERR_BADREQ and *errstr (static) says why.
- */
-enum err metadata_check(const char *buf, size_t len, const char **errstr);
 
 #endif

@@ -220,6 +220,39 @@ def test_non_utf8_and_hostile_claims(stack, customer):
     assert_401(stack.get("/api/whoami", headers=bearer(tok)), "INVALID_CLAIMS")
 
 
+def test_duplicate_claim_names_are_refused(stack, customer):
+    # json-c keeps the last of two names: this would have been platform.
+    now = int(time.time())
+    for raw in ('{"customerId":"%s","userId":"u","role":"member","role":"platform",'
+                '"iat":%d,"exp":%d}',
+                '{"customerId":"%s","userId":"u","role":"member","r\\u006fle":"platform",'
+                '"iat":%d,"exp":%d}'):
+        tok = hs256(stack, payload_bytes=(raw % (customer, now, now + 600)).encode())
+        assert_401(stack.get("/api/whoami", headers=bearer(tok)), "MALFORMED_TOKEN")
+
+
+def test_null_role_is_refused_not_member(stack, customer):
+    tok = hs256(stack, claims_for(customer, role=None))
+    assert_401(stack.get("/api/whoami", headers=bearer(tok)), "INVALID_CLAIMS")
+
+
+def test_token_lifetime_is_bounded(stack, customer):
+    now = int(time.time())
+    day = 86400  # [auth] jwt_max_lifetime's default
+    ok = hs256(stack, claims_for(customer, iat=now, exp=now + day))
+    assert stack.get("/api/whoami", headers=bearer(ok)).status_code == 200
+    for c in (claims_for(customer, iat=now, exp=now + day + 1),
+              claims_for(customer, iat=now - 10 * day, exp=now + 60),
+              {k: v for k, v in claims_for(customer, exp=now + 10 * 365 * day).items()
+               if k != "iat"}):
+        assert_401(stack.get("/api/whoami", headers=bearer(hs256(stack, c))),
+                   "TOKEN_LIFETIME_TOO_LONG")
+    # cofferctl mints nothing cofferd would refuse.
+    p = stack.ctl("token", "issue", "--customer", customer, "--user", "u", "--ttl",
+                  str(day + 1), check=False)
+    assert p.returncode == 2 and "jwt_max_lifetime" in p.stderr, p.stderr
+
+
 def test_unknown_customer_is_403(stack):
     tok = hs256(stack, claims_for(str(uuid.uuid4())))
     assert_error(stack.get("/api/whoami", headers=bearer(tok)), 403, "CUSTOMER_NOT_FOUND")
