@@ -47,10 +47,13 @@ static const struct db_stmt files_get_stmt = {
 	2,
 };
 
+/* The customer's status rides along (a primary-key lookup in the same
+ * round trip): a suspended customer's links stop at once. */
 static const struct db_stmt files_link_stmt = {
 	"files_link",
-	"SELECT storage_key, mime_type, original_name FROM files"
-	" WHERE customer_id = $1 AND id = $2 AND state = 'stored'",
+	"SELECT f.storage_key, f.mime_type, f.original_name, c.status = 'active'"
+	" FROM files f JOIN customers c ON c.customer_id = f.customer_id"
+	" WHERE f.customer_id = $1 AND f.id = $2 AND f.state = 'stored'",
 	2,
 };
 
@@ -248,6 +251,7 @@ files_link_ref(struct req *r, const char *customer_id, const char *file_id,
 	out->storage_key = PQgetvalue(res, 0, 0);
 	out->mime_type = PQgetvalue(res, 0, 1);
 	out->original_name = PQgetvalue(res, 0, 2);
+	out->active = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	return ERR_OK;
 }
 

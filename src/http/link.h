@@ -3,6 +3,7 @@
 #define COFFER_LINK_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -24,6 +25,7 @@ struct link_file {
 	const char	*storage_key;
 	const char	*mime_type;	/* sniffed at upload */
 	const char	*original_name;
+	bool		 active;	/* the customer is not suspended */
 };
 
 enum link_verdict { LINK_OK = 0, LINK_INVALID, LINK_EXPIRED };

@@ -230,8 +230,6 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	put.content_type = mimetype;
 	put.md5_base64 = store->wants_md5 ? dg.md5_base64 : NULL;
 	put.sha256_hex = dg.sha256_hex;
-	put.customer_id = id->customer;
-	put.uploaded_by = id->user;
 	put.original_name = up.original_name;
 	if ((rc = store->put(sh, keybuf, &put, &errstr)) != ERR_OK) {
 		/* put() leaves the object complete or absent, and removes
