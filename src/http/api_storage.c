@@ -110,6 +110,9 @@ api_storage_upload(struct req *r)
 	if (fd == -1)
 		return req_fail(r, ERR_BADREQ, "NO_FILE", "No file provided");
 	multipart_limits_default(&lim);
+	/* Too large for the plan: refused before parsing, sniffing, hashing. */
+	if ((rc = upload_check_size(r, len, multipart_overhead_max(&lim))) != ERR_OK)
+		return rc;
 	mrc = multipart_parse_fd(fd, len, ctype ? ctype : "", &lim, r->pool, &mp, &errstr);
 	if (mrc != MP_OK)
 		return req_fail(r, multipart_err(mrc), multipart_code(mrc), "%s",
@@ -153,7 +156,8 @@ api_storage_put(struct req *r)
 	int fd;
 
 	if ((rc = authz_check(r, AUTHZ_FILES_WRITE, &id)) != ERR_OK ||
-	    (rc = body_open(r, &fd, &len)) != ERR_OK)
+	    (rc = body_open(r, &fd, &len)) != ERR_OK ||
+	    (rc = upload_check_size(r, len, 0)) != ERR_OK)
 		return rc;
 	memset(&src, 0, sizeof(src));
 	src.fd = fd;

@@ -97,6 +97,27 @@ upload_check_metadata(struct req *r, const struct upload_src *src, const char **
 	return ERR_OK;
 }
 
+enum err
+upload_check_size(struct req *r, off_t body_len, off_t overhead)
+{
+	const char *p = req_param(r, "COFFER_MAX_FILE_SIZE");
+	int64_t max = r->conf->max_file_size, plan;
+	char fmt[QUOTA_FMT_LEN], *end;
+
+	/* Set by nginx from /auth's answer, never from a client header. */
+	if (p != NULL && p[0] != '\0') {
+		plan = strtoll(p, &end, 10);
+		if (*end == '\0' && plan > 0 && plan < max)
+			max = plan;
+	}
+	if (body_len - overhead <= max)
+		return ERR_OK;
+	req_fail_extra(r, "maxFileSize", json_object_new_int64(max));
+	quota_format_bytes(max, fmt, sizeof(fmt));
+	return req_fail(r, ERR_TOOBIG, "FILE_TOO_LARGE",
+	    "The file is larger than the maximum of %s", fmt);
+}
+
 static void
 upload_quota_extra(struct req *r, const struct quota_refusal *why)
 {

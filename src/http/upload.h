@@ -34,4 +34,15 @@ struct upload_src {
 enum err upload_run(struct req *r, const struct identity *id,
     const struct upload_src *src, struct json_object **out);
 
+/*
+ * Refuse, before any byte of the body is read, a body of body_len bytes
+ * that cannot hold a file the customer may store: more than the smaller
+ * of [storage] max_file_size and the plan's max_file_size (which /auth
+ * passes as COFFER_MAX_FILE_SIZE, read with the customer's status) plus
+ * overhead, the most the rest of the body may take (0 for a raw upload).
+ * ERR_OK, or ERR_TOOBIG recorded with req_fail() (413 FILE_TOO_LARGE,
+ * maxFileSize beside it).  The reserve statement still decides exactly.
+ */
+enum err upload_check_size(struct req *r, off_t body_len, off_t overhead);
+
 #endif
