@@ -48,3 +48,11 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- 2. Retention (cofferctl purge, [reconcile] keep_deleted and keep_events):
+-- deleted file rows whose object is gone, and old events, oldest first in
+-- batches.  The audit trail is not purged (append-only, and it holds no
+-- metadata).
+CREATE INDEX files_purgeable ON files (deleted_at)
+    WHERE state = 'deleted' AND object_removed_at IS NOT NULL;
+CREATE INDEX storage_events_by_time ON storage_events (created_at);

@@ -93,6 +93,9 @@ static const struct conf_key conf_keys[] = {
 	/* More than any request may run (request_timeout): see conf_validate(). */
 	{ "reconcile", "pending_timeout", NULL, T_DURATION, OFF(pending_timeout_ms), 1000, 30 * DAY_MS, "15m", NULL, false },
 	{ "reconcile", "orphan_grace", NULL, T_DURATION, OFF(orphan_grace_ms), 60000, 30 * DAY_MS, "1h", NULL, false },
+	{ "reconcile", "keep_deleted", NULL, T_DURATION, OFF(keep_deleted_ms), 0, 3650 * DAY_MS, "30d", NULL, false },
+	{ "reconcile", "keep_events", NULL, T_DURATION, OFF(keep_events_ms), 0, 3650 * DAY_MS, "90d", NULL, false },
+	{ "reconcile", "purge_batch", NULL, T_INT, OFF(purge_batch), 1, 100000, "1000", NULL, false },
 
 	{ "auth", "jwt_secret", "JWT_SECRET", T_STR, OFF(jwt_secret), 0, 0, "", NULL, true },
 	{ "auth", "jwt_algorithm", NULL, T_ENUM, OFF(jwt_algorithm), 0, 0, "HS256", jwt_algorithms, false },

@@ -59,6 +59,9 @@ struct conf {
 	/* [reconcile] (cofferctl reconcile) */
 	int64_t	 pending_timeout_ms;	/* in-flight uploads and removals older than this are abandoned */
 	int64_t	 orphan_grace_ms;	/* objects without a row younger than this are left alone */
+	int64_t	 keep_deleted_ms;	/* deleted file rows older than this are purged */
+	int64_t	 keep_events_ms;	/* storage_events older than this are purged */
+	int64_t	 purge_batch;		/* rows per purge statement */
 
 	/* [auth] */
 	char	*jwt_secret;		/* HS256 key; "" rejects every JWT */

@@ -34,6 +34,8 @@ static const struct {
 	    "                              settle abandoned uploads, retry removals, remove orphan\n"
 	    "                              objects, repair drift; exit 0 clean, 1 error, 3 repaired\n"
 	    "                              (or found, with --dry-run), 4 stored files lost their object" },
+	{ "purge", ctl_purge, "purge [--dry-run]           remove deleted file rows and outbox events older than\n"
+	    "                              [reconcile] keep_deleted / keep_events, in batches" },
 };
 
 #define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))

@@ -32,5 +32,6 @@ int ctl_plan(struct ctl *ctl, int argc, char **argv);		/* ctl_plan.c */
 int ctl_customer(struct ctl *ctl, int argc, char **argv);	/* ctl_customer.c */
 int ctl_recalculate(struct ctl *ctl, int argc, char **argv);	/* ctl_recalc.c */
 int ctl_reconcile(struct ctl *ctl, int argc, char **argv);	/* ctl_reconcile.c */
+int ctl_purge(struct ctl *ctl, int argc, char **argv);		/* ctl_purge.c */
 
 #endif
