@@ -1,11 +1,11 @@
 /*
  * bench_quota.c - an upload's database work per second through Coffer's own
- * code (/auth's customer check, quota.c's reserve and commit), and the
- * pgbench script that runs the very same statements.
+ * code (a small upload on local storage: quota_record(), one statement), and
+ * the pgbench script that runs the very same statement.
  *
  *   bench_quota run -m hot|spread -c CLIENTS -T SECONDS
  *       CLIENTS processes, each with its own connection, loop on
- *       customer_status() + quota_reserve() + quota_commit() for SECONDS;
+ *       quota_record() for SECONDS;
  *       prints "tps=..."
  *   bench_quota emit-pgbench -m hot|spread -o FILE
  *       runs one upload (so every statement is prepared), reads the text of
@@ -17,7 +17,7 @@
  * Spread mode picks one of the 1,000 customers in bench_customers(n,
  * customer_id) per transaction by a prepared lookup; pgbench cannot build a
  * UUID from a random number, so it does the same lookup, and both sides
- * send four statements per transaction (three in hot mode).
+ * send two statements per transaction (one in hot mode).
  * bench/quota/run sets it all up.
  */
 #include "config.h"
@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/customer.h"
 #include "engine/db.h"
 #include "engine/quota.h"
 
@@ -67,7 +66,6 @@ bench_one(PGconn *pg, unsigned *seed, char cid[QUOTA_ID_LEN])
 	struct quota_upload u;
 	PGresult *res;
 	uint64_t k;
-	bool found, active;
 
 	if (spread) {
 		snprintf(n, sizeof(n), "%d", 1 + (int)(rand_r(seed) % 1000));
@@ -77,8 +75,6 @@ bench_one(PGconn *pg, unsigned *seed, char cid[QUOTA_ID_LEN])
 		PQclear(res);
 	} else
 		snprintf(cid, QUOTA_ID_LEN, "%s", hot);
-	if (customer_status(pg, cid, &found, &active) != ERR_OK || !active)
-		return -1;
 	/* pgbench: \set k random(1, 9000000000000000000) */
 	k = 1 + (((uint64_t)rand_r(seed) << 42) ^ ((uint64_t)rand_r(seed) << 21) ^
 	    (uint64_t)rand_r(seed)) % UINT64_C(9000000000000000000);
@@ -96,9 +92,7 @@ bench_one(PGconn *pg, unsigned *seed, char cid[QUOTA_ID_LEN])
 	u.uploaded_by = "bench";
 	u.metadata_json = "{}";
 	u.sha256 = SHA256;
-	if (quota_reserve(pg, &u, id, NULL, NULL) != ERR_OK)
-		return -1;
-	return quota_commit(pg, cid, id, "bench", NULL) == ERR_OK ? 0 : -1;
+	return quota_record(pg, &u, id, NULL, NULL) == ERR_OK ? 0 : -1;
 }
 
 static int
@@ -200,10 +194,8 @@ static int
 bench_emit(const char *path)
 {
 	static const char *const lookup[] = { "n" };
-	static const char *const reserve[] = { "cid", "k", "category", "subcategory",
+	static const char *const record[] = { "cid", "k", "category", "subcategory",
 	    "entity", "name", "mime", "ftype", "size", "uploader", "meta", "sha" };
-	static const char *const status[] = { "cid" };
-	static const char *const commit[] = { "cid", "id", "actor" };
 	PGconn *pg = PQconnectdb(dburl);
 	char cid[QUOTA_ID_LEN];
 	unsigned seed = 1;
@@ -223,10 +215,8 @@ bench_emit(const char *path)
 		fprintf(fp, "\\set n random(1, 1000)\n");
 		bench_emit_stmt(fp, pg, "bench_customer", lookup, NELEM(lookup), " \\gset");
 	}
-	bench_emit_stmt(fp, pg, "customer_status", status, NELEM(status), "");
 	fprintf(fp, "\\set k random(1, 9000000000000000000)\n");
-	bench_emit_stmt(fp, pg, "quota_reserve", reserve, NELEM(reserve), " \\gset");
-	bench_emit_stmt(fp, pg, "quota_commit", commit, NELEM(commit), "");
+	bench_emit_stmt(fp, pg, "quota_record", record, NELEM(record), "");
 	fclose(fp);
 	PQfinish(pg);
 	return 0;

@@ -1,4 +1,4 @@
-/* digest.h - SHA-256 and MD5 of a byte range of a file, in one read pass. */
+/* digest.h - SHA-256 and MD5 of a byte range of a file or of memory, in one pass. */
 #ifndef COFFER_DIGEST_H
 #define COFFER_DIGEST_H
 
@@ -18,5 +18,8 @@ struct digest {
  * if the file is shorter than length or unreadable.
  */
 enum err digest_fd(int fd, off_t offset, off_t length, int want_md5, struct digest *d);
+
+/* The same over len bytes of memory; ERR_INTERNAL if OpenSSL fails. */
+enum err digest_mem(const void *buf, size_t len, int want_md5, struct digest *d);
 
 #endif

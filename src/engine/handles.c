@@ -45,7 +45,7 @@ handles_mime(struct mime **out, const char **errstr)
 {
 	enum err rc;
 
-	if (app_magic == NULL && (rc = mime_new(&app_magic, errstr)) != ERR_OK) {
+	if (app_magic == NULL && (rc = mime_new(&app_magic, handles_mime_allow(), errstr)) != ERR_OK) {
 		log_errorx("libmagic: %s", *errstr);
 		return rc;
 	}

@@ -9,6 +9,7 @@
 #include "base/err.h"
 
 #define MIME_SNIFF_MAX	(1024 * 1024)	/* bytes of a range handed to libmagic */
+#define MIME_ENCODING_MAX 4096		/* of which its text-encoding pass reads */
 #define MIME_TYPE_MAX	128		/* enough for any type libmagic names */
 
 struct mime;
@@ -19,11 +20,14 @@ extern const char *const mime_default_allow[];
 /*
  * A libmagic handle loaded with the system database in MAGIC_MIME_TYPE
  * mode, plus its sniff buffer: one per worker, not shared across fork.
+ * allow is the allowlist it will serve (NULL: mime_default_allow): when it
+ * names no textual type, libmagic's text-encoding pass is capped at
+ * MIME_ENCODING_MAX bytes, which changes no allow/refuse verdict.
  * ERR_CONFIG with *errstr (static or libmagic's, valid until the next
  * call) when the database cannot be loaded.  Caller owns *out and ends it
  * with mime_free().
  */
-enum err mime_new(struct mime **out, const char **errstr);
+enum err mime_new(struct mime **out, const char *const *allow, const char **errstr);
 void mime_free(struct mime *m);
 
 /*

@@ -12,6 +12,7 @@
 #include "engine/db.h"
 #include "base/log.h"
 #include "engine/quota.h"
+#include "engine/quota_sql.h"
 #include "base/xmalloc.h"
 
 /*
@@ -27,33 +28,6 @@
  * low (it never should) must not make a delete or a release fail its CHECK
  * and strand the file; recalculation repairs and reports the drift.
  */
-
-/* The effective limit is coffer_effective_limit(c, plan limit) in one place
- * (004); the two-argument form is inlined into each statement's plan.
- *
- * Statements that update a customer read its plan by sub-SELECT, never by
- * joining plans: when a plan change commits while the statement waits for
- * the customer's row lock, PostgreSQL rechecks the new row against the
- * joined rows it already has, so a join on the old plan would match
- * nothing and the counters would silently not move. */
-#define QUOTA_PLAN(col)	"(SELECT p." col " FROM plans p WHERE p.name = c.plan)"
-
-static const struct db_stmt quota_st_reserve = {
-	"quota_reserve",
-	"WITH c AS ("
-	" UPDATE customers c SET storage_reserved = c.storage_reserved + $9::bigint"
-	" WHERE c.customer_id = $1::uuid AND c.status = 'active'"
-	"  AND $9::bigint <= " QUOTA_PLAN("max_file_size")
-	"  AND (c.storage_used + c.storage_reserved + $9::bigint"
-	"   > coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ")) IS NOT TRUE"
-	" RETURNING c.customer_id)"
-	" INSERT INTO files (customer_id, storage_key, category, subcategory, entity_id,"
-	"  original_name, mime_type, file_type, size, uploaded_by, metadata, sha256, state)"
-	" SELECT c.customer_id, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10, $11::jsonb, $12,"
-	"  'pending'"
-	" FROM c RETURNING id",
-	12
-};
 
 /* The quota, and the reason a reservation was refused. */
 static const struct db_stmt quota_st_get = {
@@ -78,34 +52,7 @@ static const struct db_stmt quota_st_commit = {
 	" FROM f WHERE c.customer_id = f.customer_id"
 	" RETURNING c.customer_id, c.storage_used AS used,"
 	"  coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ") AS lim),"
-	" u AS ("
-	" INSERT INTO storage_usage AS s (customer_id, file_type, category, file_count, total_size)"
-	" SELECT f.customer_id, f.file_type, f.category, 1, f.size FROM f JOIN c USING (customer_id)"
-	" ON CONFLICT (customer_id, file_type, category) DO UPDATE"
-	" SET file_count = s.file_count + 1, total_size = s.total_size + EXCLUDED.total_size,"
-	"  last_updated = now()"
-	" RETURNING 1),"
-	" a AS ("
-	" INSERT INTO audit_log (customer_id, action, actor, file_id, storage_key, size, detail)"
-	" SELECT f.customer_id, 'upload', coalesce($3, f.uploaded_by), f.id, f.storage_key, f.size,"
-	"  jsonb_build_object('fileType', f.file_type, 'category', f.category,"
-	"   'originalName', f.original_name, 'mimeType', f.mime_type)"
-	" FROM f JOIN c USING (customer_id) RETURNING 1),"
-	/* The outbox (sql/003_events.sql): the upload, and each of 80, 90
-	 * and 100 % of the limit that this commit reached from below. */
-	" e AS ("
-	" INSERT INTO storage_events (customer_id, type, file_id, storage_key, size, used,"
-	"  quota_limit, threshold, actor)"
-	" SELECT f.customer_id, 'file.uploaded', f.id, f.storage_key, f.size, c.used, c.lim,"
-	"  NULL::int, coalesce($3, f.uploaded_by)"
-	" FROM f JOIN c USING (customer_id)"
-	" UNION ALL"
-	" SELECT f.customer_id, 'quota.threshold', f.id, f.storage_key, f.size, c.used, c.lim,"
-	"  t.pct, coalesce($3, f.uploaded_by)"
-	" FROM f JOIN c USING (customer_id) CROSS JOIN (VALUES (80), (90), (100)) AS t (pct)"
-	" WHERE c.lim > 0 AND (c.used - f.size)::numeric * 100 < t.pct * c.lim::numeric"
-	"  AND c.used::numeric * 100 >= t.pct * c.lim::numeric"
-	" RETURNING 1)"
+	QUOTA_SQL_STORED("coalesce($3, f.uploaded_by)")
 	" SELECT f.size, (SELECT count(*) FROM u), (SELECT count(*) FROM a) FROM f",
 	3
 };
@@ -259,58 +206,22 @@ quota_info_fill(struct quota_info *q, const PGresult *res)
 }
 
 enum err
-quota_reserve(PGconn *pg, const struct quota_upload *up, char file_id[QUOTA_ID_LEN],
-    struct quota_refusal *why, const char **errstr)
+quota_refused(PGconn *pg, const char *customer_id, int64_t size, struct quota_refusal *why,
+    const char **errstr)
 {
-	char size[24];
-	const char *params[12];
-	PGresult *res = NULL;
 	struct quota_info q;
 	enum err rc;
 
-	file_id[0] = '\0';
-	if (why != NULL)
-		memset(why, 0, sizeof(*why));
-	if (up->size < 0) {
-		if (errstr != NULL)
-			*errstr = "negative size";
-		return ERR_BADREQ;
-	}
-	snprintf(size, sizeof(size), "%" PRId64, up->size);
-	params[0] = up->customer_id;
-	params[1] = up->storage_key;
-	params[2] = up->category;
-	params[3] = up->subcategory;
-	params[4] = up->entity_id;
-	params[5] = up->original_name;
-	params[6] = up->mime_type;
-	params[7] = up->file_type;
-	params[8] = size;
-	params[9] = up->uploaded_by;
-	params[10] = up->metadata_json;
-	params[11] = up->sha256;
-	if ((rc = db_run(pg, &quota_st_reserve, params, &res, errstr)) != ERR_OK) {
-		if (rc == ERR_CONFLICT && errstr != NULL)
-			*errstr = "a file with this storage key already exists";
-		return rc;
-	}
-	if (PQntuples(res) == 1) {
-		snprintf(file_id, QUOTA_ID_LEN, "%s", PQgetvalue(res, 0, 0));
-		PQclear(res);
-		return ERR_OK;
-	}
-	PQclear(res);
-
-	/* Refused: say why (the state may have moved on since; the refusal
-	 * stands, the numbers are today's). */
-	if ((rc = quota_get(pg, up->customer_id, &q, errstr)) != ERR_OK)
+	/* The state may have moved on since the refusal: it stands, the
+	 * numbers are today's. */
+	if ((rc = quota_get(pg, customer_id, &q, errstr)) != ERR_OK)
 		return rc;
 	if (why != NULL) {
 		why->used = q.used;
 		why->reserved = q.reserved;
 		why->limit = q.limit;
 		why->unlimited = q.unlimited;
-		why->needed = up->size;
+		why->needed = size;
 		why->max_file_size = q.max_file_size;
 	}
 	if (strcmp(q.status, "active") != 0) {
@@ -318,7 +229,7 @@ quota_reserve(PGconn *pg, const struct quota_upload *up, char file_id[QUOTA_ID_L
 			*errstr = "the customer account is suspended";
 		return ERR_FORBIDDEN;
 	}
-	if (up->size > q.max_file_size) {
+	if (size > q.max_file_size) {
 		if (errstr != NULL)
 			*errstr = "the file is larger than the plan allows";
 		return ERR_TOOBIG;

@@ -100,6 +100,28 @@ enum err quota_reserve(PGconn *pg, const struct quota_upload *up,
     char file_id[QUOTA_ID_LEN], struct quota_refusal *why, const char **errstr);
 
 /*
+ * Why a reservation or record for size bytes was refused, read after the
+ * fact (one round trip): ERR_FORBIDDEN (suspended), ERR_TOOBIG (over the
+ * plan's max_file_size), else ERR_QUOTA; ERR_NOTFOUND for an unknown
+ * customer, ERR_DB.  *why (may be NULL) gets today's figures.
+ */
+enum err quota_refused(PGconn *pg, const char *customer_id, int64_t size,
+    struct quota_refusal *why, const char **errstr);
+
+/*
+ * The one-statement upload (the object is already written and durable
+ * under up->storage_key): if the customer is active, size <= the plan's
+ * max_file_size and used + reserved + size stays within the limit, insert
+ * the file row as 'stored', used += size, breakdown += size, audit
+ * 'upload' and the outbox events, in one statement and one commit.
+ * Errors as quota_reserve(); on any error nothing was recorded and the
+ * caller removes the object (a crash in between leaves an orphan object,
+ * which the reconciler removes after its grace period).
+ */
+enum err quota_record(PGconn *pg, const struct quota_upload *up,
+    char file_id[QUOTA_ID_LEN], struct quota_refusal *why, const char **errstr);
+
+/*
  * The object is written: pending -> stored, reserved -= size, used += size,
  * breakdown row (file type, category) += size, audit 'upload' by actor
  * (NULL: the uploader), all in one statement.  Committing a file that is

@@ -98,22 +98,26 @@ api_storage_upload(struct req *r)
 	struct upload_src src;
 	struct json_object *out;
 	const char *ctype, *errstr = NULL;
+	struct body b;
 	enum mp_err mrc;
 	enum err rc;
-	off_t len;
-	int fd;
 
 	if ((rc = authz_check(r, AUTHZ_FILES_WRITE, &id)) != ERR_OK ||
-	    (rc = body_open(r, &fd, &len)) != ERR_OK)
+	    (rc = body_get(r, &b)) != ERR_OK)
 		return rc;
 	ctype = req_param(r, "CONTENT_TYPE");
-	if (fd == -1)
+	if (b.len == 0)
 		return req_fail(r, ERR_BADREQ, "NO_FILE", "No file provided");
 	multipart_limits_default(&lim);
 	/* Too large for the plan: refused before parsing, sniffing, hashing. */
-	if ((rc = upload_check_size(r, len, multipart_overhead_max(&lim))) != ERR_OK)
+	if ((rc = upload_check_size(r, b.len, multipart_overhead_max(&lim))) != ERR_OK)
 		return rc;
-	mrc = multipart_parse_fd(fd, len, ctype ? ctype : "", &lim, r->pool, &mp, &errstr);
+	if (b.mem != NULL)
+		mrc = multipart_parse_mem(b.mem, (size_t)b.len, ctype ? ctype : "", &lim,
+		    r->pool, &mp, &errstr);
+	else
+		mrc = multipart_parse_fd(b.fd, b.len, ctype ? ctype : "", &lim, r->pool, &mp,
+		    &errstr);
 	if (mrc != MP_OK)
 		return req_fail(r, multipart_err(mrc), multipart_code(mrc), "%s",
 		    errstr ? errstr : multipart_strerror(mrc));
@@ -121,7 +125,8 @@ api_storage_upload(struct req *r)
 		return req_fail(r, ERR_BADREQ, "NO_FILE", "No file provided");
 
 	memset(&src, 0, sizeof(src));
-	src.fd = fd;
+	src.fd = b.fd;
+	src.mem = b.mem;
 	src.offset = mp.file.offset;
 	src.length = mp.file.length;
 	src.original_name = mp.file.filename;
@@ -151,17 +156,17 @@ api_storage_put(struct req *r)
 	const struct identity *id;
 	struct upload_src src;
 	struct json_object *out;
+	struct body b;
 	enum err rc;
-	off_t len;
-	int fd;
 
 	if ((rc = authz_check(r, AUTHZ_FILES_WRITE, &id)) != ERR_OK ||
-	    (rc = body_open(r, &fd, &len)) != ERR_OK ||
-	    (rc = upload_check_size(r, len, 0)) != ERR_OK)
+	    (rc = body_get(r, &b)) != ERR_OK ||
+	    (rc = upload_check_size(r, b.len, 0)) != ERR_OK)
 		return rc;
 	memset(&src, 0, sizeof(src));
-	src.fd = fd;
-	src.length = len;
+	src.fd = b.fd;
+	src.mem = b.mem;
+	src.length = b.len;
 	src.whole_file = 1;
 	if ((rc = querystring_get(r, "category", &src.category)) != ERR_OK ||
 	    (rc = querystring_get(r, "subcategory", &src.subcategory)) != ERR_OK ||
@@ -170,7 +175,7 @@ api_storage_put(struct req *r)
 		return rc;
 	if (src.category == NULL || src.category[0] == '\0')
 		return req_fail(r, ERR_BADREQ, "INVALID_CATEGORY", "category is required");
-	if (fd == -1 || len == 0)
+	if (b.len == 0)
 		return req_fail(r, ERR_BADREQ, "EMPTY_FILE", "The file is empty");
 	if ((rc = upload_run(r, id, &src, &out)) != ERR_OK)
 		return rc;

@@ -1,4 +1,4 @@
-/* body.c - request bodies are files written by nginx, never FastCGI stdin. */
+/* body.c - request bodies: files written by nginx, or small ones over FastCGI stdin. */
 #include "config.h"
 
 #include <errno.h>
@@ -48,6 +48,38 @@ body_open(struct req *r, int *fd, off_t *len)
 	}
 	*fd = f;
 	*len = st.st_size;
+	return ERR_OK;
+}
+
+enum err
+body_get(struct req *r, struct body *b)
+{
+	const char *cl = req_param(r, "CONTENT_LENGTH");
+	const char *path = req_param(r, "REQUEST_BODY_FILE");
+	unsigned char *buf;
+	char *end;
+	long long n;
+	int got;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	if ((path != NULL && path[0] != '\0') || cl == NULL || cl[0] == '\0')
+		return body_open(r, &b->fd, &b->len);
+	errno = 0;
+	n = strtoll(cl, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > BODY_INLINE_MAX) {
+		log_errorx("a %s-byte body arrived over FastCGI: the nginx location routes only "
+		    "bodies up to %d bytes there", cl, BODY_INLINE_MAX);
+		return req_fail(r, ERR_INTERNAL, NULL, "body not in a file");
+	}
+	if (n == 0)
+		return ERR_OK;
+	buf = pool_alloc(r->pool, (size_t)n);
+	got = FCGX_GetStr((char *)buf, (int)n, r->fcgx->in);
+	if (got != (int)n)
+		return req_fail(r, ERR_BADREQ, "BODY_INCOMPLETE", "The request body ended early");
+	b->mem = buf;
+	b->len = (off_t)n;
 	return ERR_OK;
 }
 

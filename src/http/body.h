@@ -1,4 +1,4 @@
-/* body.h - the request body, which nginx wrote to a temp file for us. */
+/* body.h - the request body: a temp file nginx wrote for us, or a small body passed in memory. */
 #ifndef COFFER_BODY_H
 #define COFFER_BODY_H
 
@@ -14,6 +14,26 @@
  * the body did not come as a file: the nginx location is misconfigured.
  */
 enum err body_open(struct req *r, int *fd, off_t *len);
+
+/* Bodies a location may pass over FastCGI instead of as a file: nginx's
+ * site template routes only smaller ones there (coffer-site.conf.in). */
+#define BODY_INLINE_MAX	(1024 * 1024)
+
+/* A request body: in a file (fd >= 0), in memory (mem), or absent (len 0). */
+struct body {
+	int			 fd;
+	const unsigned char	*mem;
+	off_t			 len;
+};
+
+/*
+ * The body wherever nginx put it: the file of REQUEST_BODY_FILE (as
+ * body_open()), else the FastCGI stream read into the request pool when
+ * CONTENT_LENGTH is at most BODY_INLINE_MAX (a larger one there is a
+ * misconfigured location: ERR_INTERNAL, logged).  A short stream (the
+ * client went away) is ERR_BADREQ.
+ */
+enum err body_get(struct req *r, struct body *b);
 
 /*
  * Read a small body (JSON) into the request pool, NUL-terminated; longer

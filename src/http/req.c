@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/pool.h"
 #include "engine/identity.h"
+#include "http/credential.h"
 #include "http/req.h"
 
 const char *
@@ -52,7 +53,10 @@ req_identity(struct req *r, const struct identity **out)
 	const char *customer = req_param(r, "COFFER_CUSTOMER");
 	const char *user = req_param(r, "COFFER_USER");
 	const char *role = req_param(r, "COFFER_ROLE");
+	const char *auth = req_param(r, "COFFER_AUTH");
 	struct identity *id;
+	int checked;
+	enum err rc;
 
 	if (r->identity != NULL) {
 		*out = r->identity;
@@ -60,6 +64,15 @@ req_identity(struct req *r, const struct identity **out)
 	}
 	*out = NULL;
 	id = pool_zalloc(r->pool, sizeof(*id));
+	if (auth != NULL && strcmp(auth, "inline") == 0) {
+		/* The location sent no /auth subrequest: prove the credential
+		 * here, with the same code.  Identity params are ignored. */
+		if ((rc = credential_identify(r, id, &checked, NULL)) != ERR_OK) {
+			log_info("auth refused: %s", r->err_code ? r->err_code : err_strerror(rc));
+			return rc;
+		}
+		goto done;
+	}
 	id->role = identity_role_parse(role);
 	/* /auth never answers 200 without these; their absence means the
 	 * nginx location lacks auth_request.  Fail closed, and say where. */
@@ -73,6 +86,7 @@ req_identity(struct req *r, const struct identity **out)
 		return req_fail(r, ERR_INTERNAL, NULL, "no identity");
 	}
 	strcpy(id->user, user);
+done:
 	r->identity = id;
 	*out = id;
 	return ERR_OK;

@@ -64,6 +64,11 @@ void req_fail_extra(struct req *r, const char *key, struct json_object *val);
  * ERR_OK, or ERR_INTERNAL (recorded with req_fail and logged) when the
  * params are absent or malformed: the location lacks auth_request, which
  * is a deployment error, never a client's.
+ *
+ * A location that leaves authentication to the worker (small uploads:
+ * no subrequest, no temp file) says so with the param COFFER_AUTH=inline;
+ * the credential is then proved here (credential_identify(), the code
+ * /auth runs) and its failures are the request's own 4xx/503.
  */
 enum err req_identity(struct req *r, const struct identity **out);
 

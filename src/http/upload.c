@@ -1,9 +1,13 @@
 /* upload.c - the upload pipeline: checks, MIME by content, quota, atomic write. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "engine/handles.h"
@@ -128,6 +132,149 @@ upload_quota_extra(struct req *r, const struct quota_refusal *why)
 	req_fail_extra(r, "maxFileSize", json_object_new_int64(why->max_file_size));
 }
 
+/* A reservation or record the quota engine refused, or could not make. */
+static enum err
+upload_refused(struct req *r, enum err rc, const struct quota_refusal *why, const char *errstr)
+{
+	char fmt1[QUOTA_FMT_LEN], fmt2[QUOTA_FMT_LEN];
+
+	switch (rc) {
+	case ERR_QUOTA:
+		metrics_reject(MR_QUOTA);
+		upload_quota_extra(r, why);
+		quota_format_bytes(why->used + why->reserved, fmt1, sizeof(fmt1));
+		quota_format_bytes(why->limit, fmt2, sizeof(fmt2));
+		return req_fail(r, ERR_QUOTA, "QUOTA_EXCEEDED",
+		    "Storage quota exceeded. Used: %s / %s", fmt1, fmt2);
+	case ERR_TOOBIG:
+		upload_quota_extra(r, why);
+		quota_format_bytes(why->max_file_size, fmt1, sizeof(fmt1));
+		return req_fail(r, ERR_TOOBIG, "FILE_TOO_LARGE",
+		    "The file is larger than your plan's maximum of %s", fmt1);
+	case ERR_NOTFOUND:
+		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
+		    "No storage account exists for this customer");
+	case ERR_FORBIDDEN:
+		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
+		    "This customer's storage is suspended");
+	default:
+		if (rc != ERR_DB)
+			log_errorx("recording the upload: %s", errstr ? errstr : "?");
+		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
+		    "The database is unavailable; try again");
+	}
+}
+
+static void
+upload_close_fd(void *p)
+{
+	close((int)(intptr_t)p);
+}
+
+/* Bytes in memory for a backend that reads files: an anonymous file
+ * (memfd) holding them, closed with the request. */
+static enum err
+upload_as_file(struct req *r, struct store_put *put)
+{
+	const unsigned char *p = put->buf;
+	size_t left = (size_t)put->length;
+	ssize_t n;
+	int fd;
+
+	if ((fd = memfd_create("coffer-upload", MFD_CLOEXEC)) == -1) {
+		log_warn("memfd_create");
+		return ERR_SYS;
+	}
+	pool_cleanup_add(r->pool, upload_close_fd, (void *)(intptr_t)fd);
+	while (left > 0) {
+		if ((n = write(fd, p, left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("writing the upload to memory");
+			return ERR_SYS;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	put->fd = fd;
+	put->offset = 0;
+	put->buf = NULL;
+	return ERR_OK;
+}
+
+static enum err
+upload_put_failed(struct req *r, enum err rc, const char *key, const char *errstr)
+{
+	/* put() leaves the object complete or absent, and removes what a
+	 * failed S3 PUT may have landed itself: no del() here (on S3 it
+	 * would only wait out another round of retries). */
+	log_warnx("writing %s: %s", key, errstr ? errstr : "?");
+	return req_fail(r, rc == ERR_BACKEND ? ERR_BACKEND : ERR_INTERNAL,
+	    rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
+	    "The storage backend is unavailable; try again");
+}
+
+/*
+ * Short local writes: the object first (nameless, fsync'd, published,
+ * directory fsync'd), then one statement checks the quota and records
+ * everything.  A refusal removes the object; a crash in between leaves
+ * only an orphan object, which the reconciler removes after its grace.
+ */
+static enum err
+upload_write_record(struct req *r, const struct store_backend *store, void *sh,
+    const struct store_put *put, const struct quota_upload *up, PGconn *pg,
+    char file_id[QUOTA_ID_LEN])
+{
+	struct quota_refusal why;
+	const char *errstr = NULL;
+	enum err rc;
+
+	if ((rc = store->put(sh, up->storage_key, put, &errstr)) != ERR_OK)
+		return upload_put_failed(r, rc, up->storage_key, errstr);
+	upload_test_pause(r, "after-put");
+	if ((rc = quota_record(pg, up, file_id, &why, &errstr)) == ERR_OK)
+		return ERR_OK;
+	/* ERR_DB may mean the connection died after PostgreSQL committed:
+	 * then the row needs its object.  Leave it; the reconciler removes
+	 * it after its grace period if no row claims it. */
+	if (rc != ERR_DB && store->del(sh, up->storage_key, &errstr) != ERR_OK)
+		log_warnx("removing refused object %s: %s (the reconciler will)",
+		    up->storage_key, errstr ? errstr : "?");
+	return upload_refused(r, rc, &why, errstr);
+}
+
+/* Long writes (S3): reserve, write, commit; a failed write releases. */
+static enum err
+upload_reserve_write_commit(struct req *r, const struct identity *id,
+    const struct store_backend *store, void *sh, const struct store_put *put,
+    const struct quota_upload *up, PGconn *pg, char file_id[QUOTA_ID_LEN])
+{
+	struct quota_refusal why;
+	const char *errstr = NULL;
+	enum err rc;
+
+	if ((rc = quota_reserve(pg, up, file_id, &why, &errstr)) != ERR_OK)
+		return upload_refused(r, rc, &why, errstr);
+	upload_test_pause(r, "after-reserve");
+	if ((rc = store->put(sh, up->storage_key, put, &errstr)) != ERR_OK) {
+		if (quota_release(pg, id->customer, file_id, id->user, &errstr) != ERR_OK)
+			log_warnx("releasing %s: %s (the reconciler will)", file_id,
+			    errstr ? errstr : "?");
+		return upload_put_failed(r, rc, up->storage_key, errstr);
+	}
+	upload_test_pause(r, "after-put");
+	if ((rc = quota_commit(pg, id->customer, file_id, id->user, &errstr)) != ERR_OK) {
+		/* The client hears "failed": make it true.  Without the object
+		 * the reconciler releases the pending row. */
+		log_warnx("committing %s: %s", file_id, errstr ? errstr : "?");
+		store->del(sh, up->storage_key, &errstr);
+		quota_release(pg, id->customer, file_id, id->user, &errstr);
+		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
+		    "The database is unavailable; try again");
+	}
+	return ERR_OK;
+}
+
 enum err
 upload_run(struct req *r, const struct identity *id, const struct upload_src *src,
     struct json_object **out)
@@ -135,10 +282,9 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	const struct store_backend *store;
 	const char *errstr = NULL, *code = NULL, *metadata, *ext;
 	char mimetype[128], keybuf[512], file_id[QUOTA_ID_LEN], objid[37];
-	char fmt1[QUOTA_FMT_LEN], fmt2[QUOTA_FMT_LEN], when[32];
+	char fmt1[QUOTA_FMT_LEN], when[32];
 	const char *url;
 	int64_t url_expires = 0;
-	struct quota_refusal why;
 	struct quota_upload up;
 	struct storekey key;
 	struct store_put put;
@@ -170,8 +316,13 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	/* 2. The type from the bytes alone. */
 	if ((rc = handles_mime(&magic, &errstr)) != ERR_OK)
 		return req_fail(r, rc, NULL, "type detection unavailable");
-	if ((rc = mime_sniff_fd(magic, src->fd, src->offset, (size_t)src->length,
-	    mimetype, sizeof(mimetype), &errstr)) != ERR_OK) {
+	if (src->mem != NULL)
+		rc = mime_sniff_mem(magic, src->mem + src->offset, (size_t)src->length,
+		    mimetype, sizeof(mimetype), &errstr);
+	else
+		rc = mime_sniff_fd(magic, src->fd, src->offset, (size_t)src->length,
+		    mimetype, sizeof(mimetype), &errstr);
+	if (rc != ERR_OK) {
 		log_warnx("sniffing the upload: %s", errstr);
 		return req_fail(r, rc, NULL, "cannot read the upload");
 	}
@@ -192,10 +343,27 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		log_warnx("storage backend: %s", errstr);
 		return req_fail(r, rc, NULL, "The storage backend is unavailable; try again");
 	}
-	if (digest_fd(src->fd, src->offset, src->length, store->wants_md5, &dg) != ERR_OK)
+	if ((src->mem != NULL ? digest_mem(src->mem + src->offset, (size_t)src->length,
+	    store->wants_md5, &dg) : digest_fd(src->fd, src->offset, src->length,
+	    store->wants_md5, &dg)) != ERR_OK)
 		return req_fail(r, ERR_INTERNAL, NULL, "cannot read the upload");
 
-	/* 4. Reserve: one atomic statement decides, under any concurrency. */
+	memset(&put, 0, sizeof(put));
+	put.fd = src->fd;
+	put.buf = src->mem != NULL ? src->mem + src->offset : NULL;
+	put.offset = src->offset;
+	put.length = src->length;
+	put.whole_file = src->whole_file;
+	put.content_type = mimetype;
+	put.md5_base64 = store->wants_md5 ? dg.md5_base64 : NULL;
+	put.sha256_hex = dg.sha256_hex;
+	put.original_name = upload_name(r, src->original_name);
+	if (put.buf != NULL && !store->puts_memory &&
+	    (rc = upload_as_file(r, &put)) != ERR_OK)
+		return req_fail(r, rc, NULL, "cannot hold the upload");
+
+	/* 4. Stored and counted: one atomic statement decides, under any
+	 * concurrency, whether the upload fits. */
 	if ((pg = db_conn()) == NULL)
 		return ERR_DB;
 	memset(&up, 0, sizeof(up));
@@ -204,82 +372,21 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	up.category = key.category;
 	up.subcategory = key.subcategory;
 	up.entity_id = key.entity_id[0] ? key.entity_id : NULL;
-	up.original_name = upload_name(r, src->original_name);
+	up.original_name = put.original_name;
 	up.mime_type = mimetype;
 	up.file_type = mime_file_type(mimetype);
 	up.size = src->length;
 	up.uploaded_by = id->user;
 	up.metadata_json = metadata;
 	up.sha256 = dg.sha256_hex;
-	rc = quota_reserve(pg, &up, file_id, &why, &errstr);
-	switch (rc) {
-	case ERR_OK:
-		break;
-	case ERR_QUOTA:
-		metrics_reject(MR_QUOTA);
-		upload_quota_extra(r, &why);
-		quota_format_bytes(why.used + why.reserved, fmt1, sizeof(fmt1));
-		quota_format_bytes(why.limit, fmt2, sizeof(fmt2));
-		return req_fail(r, ERR_QUOTA, "QUOTA_EXCEEDED",
-		    "Storage quota exceeded. Used: %s / %s", fmt1, fmt2);
-	case ERR_TOOBIG:
-		upload_quota_extra(r, &why);
-		quota_format_bytes(why.max_file_size, fmt1, sizeof(fmt1));
-		return req_fail(r, ERR_TOOBIG, "FILE_TOO_LARGE",
-		    "The file is larger than your plan's maximum of %s", fmt1);
-	case ERR_NOTFOUND:
-		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
-		    "No storage account exists for this customer");
-	case ERR_FORBIDDEN:
-		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
-		    "This customer's storage is suspended");
-	default:
-		if (rc != ERR_DB)
-			log_errorx("reserving quota: %s", errstr ? errstr : "?");
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
-		    "The database is unavailable; try again");
-	}
-
-	upload_test_pause(r, "after-reserve");
-
-	/* 5. The object, atomically; a failure gives the reservation back. */
-	memset(&put, 0, sizeof(put));
-	put.fd = src->fd;
-	put.offset = src->offset;
-	put.length = src->length;
-	put.whole_file = src->whole_file;
-	put.content_type = mimetype;
-	put.md5_base64 = store->wants_md5 ? dg.md5_base64 : NULL;
-	put.sha256_hex = dg.sha256_hex;
-	put.original_name = up.original_name;
-	if ((rc = store->put(sh, keybuf, &put, &errstr)) != ERR_OK) {
-		/* put() leaves the object complete or absent, and removes
-		 * what a failed S3 PUT may have landed itself: no del() here
-		 * (on S3 it would only wait out another round of retries). */
-		log_warnx("writing %s: %s", keybuf, errstr ? errstr : "?");
-		if (quota_release(pg, id->customer, file_id, id->user, &errstr) != ERR_OK)
-			log_warnx("releasing %s: %s (the reconciler will)", file_id,
-			    errstr ? errstr : "?");
-		return req_fail(r, rc == ERR_BACKEND ? ERR_BACKEND : ERR_INTERNAL,
-		    rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
-		    "The storage backend is unavailable; try again");
-	}
-
-	upload_test_pause(r, "after-put");
-
-	/* 6. Commit: stored, counted, audited, in one statement. */
-	if ((rc = quota_commit(pg, id->customer, file_id, id->user, &errstr)) != ERR_OK) {
-		/* The client hears "failed": make it true.  Without the object
-		 * the reconciler releases the pending row. */
-		log_warnx("committing %s: %s", file_id, errstr ? errstr : "?");
-		store->del(sh, keybuf, &errstr);
-		quota_release(pg, id->customer, file_id, id->user, &errstr);
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
-		    "The database is unavailable; try again");
-	}
+	rc = store->records_after_put ?
+	    upload_write_record(r, store, sh, &put, &up, pg, file_id) :
+	    upload_reserve_write_commit(r, id, store, sh, &put, &up, pg, file_id);
+	if (rc != ERR_OK)
+		return rc;
 
 	metrics_upload(src->length);
-	/* 7. A download link (the seed's fileUrl).  The upload is done
+	/* 5. A download link (the seed's fileUrl).  The upload is done
 	 * whatever happens here: a link that cannot be made is null, and
 	 * GET /api/storage/files/{id}/url makes another. */
 	memset(&lf, 0, sizeof(lf));

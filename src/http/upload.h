@@ -12,10 +12,11 @@
 
 /* Where the bytes are and what the client said about them (borrowed). */
 struct upload_src {
-	int		 fd;
+	int		 fd;		/* the body file, or -1 with mem */
+	const unsigned char *mem;	/* or the body in memory (NULL: in fd) */
 	off_t		 offset;
 	off_t		 length;
-	bool		 whole_file;	/* raw PUT: the body file is the object */
+	bool		 whole_file;	/* raw PUT: the body is the object */
 	const char	*category;
 	const char	*subcategory;	/* NULL or "": none */
 	const char	*entity_id;	/* NULL or "": none */
@@ -25,9 +26,13 @@ struct upload_src {
 };
 
 /*
- * Validate, sniff, hash, reserve quota, write the object, commit; on any
- * failure release what was reserved and remove what was written, so a
- * failed upload leaves nothing charged and nothing orphaned.  On ERR_OK
+ * Validate, sniff, hash, write the object and record it.  On a backend
+ * whose writes are short and local (store_backend.records_after_put) the
+ * object is written first and recorded with the quota check in one
+ * statement (removed again when refused); elsewhere quota is reserved
+ * before the write and committed after it.  On any failure what was
+ * reserved is released and what was written removed, so a failed upload
+ * leaves nothing charged and nothing orphaned.  On ERR_OK
  * *out is the seed's upload result (caller owns it); otherwise the failure
  * is recorded with req_fail() for resp_error().
  */

@@ -144,6 +144,8 @@ store_metered(const struct store_backend *inner)
 	store_metered_table = (struct store_backend){
 		.name = inner->name,
 		.wants_md5 = inner->wants_md5,
+		.puts_memory = inner->puts_memory,
+		.records_after_put = inner->records_after_put,
 		.open = store_metered_open,
 		.close = store_metered_close,
 		.put = store_metered_put,

@@ -14,6 +14,9 @@ struct store_put {
 	int		 fd;		/* the request body file */
 	off_t		 offset;	/* the object's byte range within it */
 	off_t		 length;
+	const void	*buf;		/* or the bytes in memory (length of them),
+					 * fd unused; only for a backend that
+					 * sets puts_memory */
 	int		 whole_file;	/* the range is the whole file: link it */
 	const char	*content_type;	/* sniffed, never the client's */
 	const char	*md5_base64;	/* Content-MD5; NULL unless wants_md5 */
@@ -47,6 +50,13 @@ struct store_backend {
 	const char	*name;
 	/* The backend sends Content-MD5 (S3): only then is MD5 computed. */
 	int		 wants_md5;
+	/* put() takes store_put.buf.  Otherwise callers with the bytes in
+	 * memory hand them over as a file. */
+	int		 puts_memory;
+	/* Writing an object is short and local (a file, not a network
+	 * transfer): uploads write it first and record it in one statement
+	 * afterwards, instead of reserving quota around the write. */
+	int		 records_after_put;
 	/* Per worker, after fork.  Returns a handle owned by the caller. */
 	void		*(*open)(const struct conf *conf, const char **errstr);
 	void		 (*close)(void *h);

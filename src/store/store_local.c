@@ -164,16 +164,16 @@ store_local_put(void *h, const char *key, const struct store_put *p, const char 
 	int out = -1;
 	enum err rc;
 
-	if (store_local_mkdirs(s, key) == -1)
-		return store_local_errno(errstr, "creating the object's directory");
-
 	/* Zero-copy for a raw body: hard-link nginx's temp file into place.
 	 * It is complete (nginx wrote it all before handing it over) and
 	 * fsync'd here, so linking it publishes a whole object. */
-	if (p->whole_file) {
+	if (p->whole_file && p->buf == NULL) {
 		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", p->fd);
-		if (fsync(p->fd) == 0 &&
-		    linkat(AT_FDCWD, procpath, s->rootfd, key, AT_SYMLINK_FOLLOW) == 0)
+		if (fsync(p->fd) == -1)
+			return store_local_errno(errstr, "syncing the request body");
+		if (linkat(AT_FDCWD, procpath, s->rootfd, key, AT_SYMLINK_FOLLOW) == 0 ||
+		    (errno == ENOENT && store_local_mkdirs(s, key) == 0 &&
+		    linkat(AT_FDCWD, procpath, s->rootfd, key, AT_SYMLINK_FOLLOW) == 0))
 			goto durable;
 		if (errno == EEXIST) {
 			*errstr = "object key already exists";
@@ -187,12 +187,19 @@ store_local_put(void *h, const char *key, const struct store_put *p, const char 
 	 * then given its name in one step: readers never see a partial object. */
 	snprintf(tmp, sizeof(tmp), "%s", key);
 	*strrchr(tmp, '/') = '\0';
+	/* The directories usually exist: create them only when told not. */
 	out = openat(s->rootfd, tmp, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+	if (out == -1 && errno == ENOENT) {
+		if (store_local_mkdirs(s, key) == -1)
+			return store_local_errno(errstr, "creating the object's directory");
+		out = openat(s->rootfd, tmp, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+	}
 	if (out == -1) {
 		rc = store_local_errno(errstr, "creating the object file");
 		goto fail;
 	}
-	if (store_local_copy(p->fd, p->offset, p->length, out) == -1) {
+	if (p->buf != NULL ? store_local_write_all(out, p->buf, (size_t)p->length) == -1 :
+	    store_local_copy(p->fd, p->offset, p->length, out) == -1) {
 		rc = store_local_errno(errstr, "writing the object");
 		goto fail;
 	}
@@ -320,6 +327,8 @@ store_local_ping(void *h, const char **errstr)
 
 const struct store_backend store_local_backend = {
 	.name = "local",
+	.puts_memory = 1,
+	.records_after_put = 1,
 	.open = store_local_open,
 	.close = store_local_close,
 	.put = store_local_put,

@@ -317,6 +317,61 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* The one-statement upload: everything of a commit, nothing when refused. */
+START_TEST(test_record)
+{
+	const char *plan = new_plan(10 * MiB, 4 * MiB);
+	const char *cid = new_customer(plan);
+	struct quota_refusal why;
+	struct quota_upload u;
+	struct quota_info q;
+	char id[QUOTA_ID_LEN], key[128], other[QUOTA_ID_LEN];
+
+	upload_init(&u, cid, MiB, "image", "photos", key);
+	ck_assert_int_eq(quota_record(pg, &u, id, &why, NULL), ERR_OK);
+	ck_assert_int_eq(strlen(id), 36);
+	q = info(cid);
+	ck_assert_int_eq(q.used, MiB);
+	ck_assert_int_eq(q.reserved, 0);
+	ck_assert_str_eq(sql1(pg, "SELECT state FROM files WHERE customer_id='%s' AND id='%s'",
+	    cid, id), "stored");
+	ck_assert_int_eq(sqlint(pg, "SELECT file_count FROM storage_usage WHERE customer_id='%s'"
+	    " AND file_type='image' AND category='photos'", cid), 1);
+	ck_assert_int_eq(sqlint(pg, "SELECT count(*) FROM audit_log WHERE customer_id='%s'"
+	    " AND action='upload' AND file_id='%s' AND actor='user-1'", cid, id), 1);
+	ck_assert_int_eq(sqlint(pg, "SELECT count(*) FROM storage_events WHERE customer_id='%s'"
+	    " AND type='file.uploaded' AND file_id='%s'", cid, id), 1);
+	/* A key already used is a conflict, and charges nothing. */
+	ck_assert_int_eq(quota_record(pg, &u, id, &why, NULL), ERR_CONFLICT);
+	ck_assert_int_eq(info(cid).used, MiB);
+
+	/* Refusals are reserve's, and write nothing. */
+	upload_init(&u, cid, 4 * MiB + 1, "image", "photos", key);
+	ck_assert_int_eq(quota_record(pg, &u, id, &why, NULL), ERR_TOOBIG);
+	ck_assert_int_eq(why.max_file_size, 4 * MiB);
+	ck_assert_int_eq(upload(cid, 4 * MiB, "image", "photos", id), ERR_OK);
+	ck_assert_int_eq(upload(cid, 4 * MiB, "image", "photos", id), ERR_OK);
+	upload_init(&u, cid, MiB + 1, "image", "photos", key);
+	ck_assert_int_eq(quota_record(pg, &u, id, &why, NULL), ERR_QUOTA);
+	ck_assert_int_eq(why.used, 9 * MiB);
+	ck_assert_int_eq(why.needed, MiB + 1);
+	ck_assert_int_eq(id[0], '\0');
+	new_uuid(other);
+	upload_init(&u, other, 1, "image", "photos", key);
+	ck_assert_int_eq(quota_record(pg, &u, id, &why, NULL), ERR_NOTFOUND);
+	ck_assert_int_eq(customer_set_status(pg, cid, false, ACTOR, NULL), ERR_OK);
+	upload_init(&u, cid, 1, "image", "photos", key);
+	ck_assert_int_eq(quota_record(pg, &u, id, &why, NULL), ERR_FORBIDDEN);
+	ck_assert_int_eq(customer_set_status(pg, cid, true, ACTOR, NULL), ERR_OK);
+	/* Exactly to the limit is allowed. */
+	upload_init(&u, cid, MiB, "image", "photos", key);
+	ck_assert_int_eq(quota_record(pg, &u, id, &why, NULL), ERR_OK);
+	ck_assert_int_eq(info(cid).used, 10 * MiB);
+	ck_assert_int_eq(sqlint(pg, "SELECT count(*) FROM files WHERE customer_id='%s'", cid), 4);
+	assert_consistent(cid, "record");
+}
+END_TEST
+
 START_TEST(test_release)
 {
 	const char *cid = new_customer(new_plan(10 * MiB, 10 * MiB));
@@ -779,6 +834,36 @@ race_one_mib(PGconn *c, int i, void *arg)
 	return rc == ERR_OK ? 0 : rc == ERR_QUOTA ? 1 : 2;
 }
 
+/* The same race through the one-statement upload. */
+static int
+race_record_one_mib(PGconn *c, int i, void *arg)
+{
+	struct quota_upload u;
+	char id[QUOTA_ID_LEN], key[128];
+	enum err rc;
+
+	(void)i;
+	upload_init(&u, arg, MiB, "image", "photos", key);
+	rc = quota_record(c, &u, id, NULL, NULL);
+	return rc == ERR_OK ? 0 : rc == ERR_QUOTA ? 1 : 2;
+}
+
+START_TEST(test_race_record)
+{
+	char cid[QUOTA_ID_LEN];
+	struct quota_info q;
+	int ok;
+
+	snprintf(cid, sizeof(cid), "%s", new_customer(new_plan(20 * MiB, 2 * MiB)));
+	ok = run_children(50, race_record_one_mib, cid);
+	q = info(cid);
+	ck_assert_int_eq(ok, 20);
+	ck_assert_int_eq(q.used, 20 * MiB);
+	ck_assert_int_eq(q.reserved, 0);
+	assert_consistent(cid, "race record");
+}
+END_TEST
+
 START_TEST(test_race_fixed)
 {
 	char cid[QUOTA_ID_LEN];
@@ -819,12 +904,17 @@ race_mixed(PGconn *c, int i, void *arg)
 			continue;
 		}
 		upload_init(&u, arg, 1 + rand_r(&seed) % (3 * MiB), "image", "photos", key);
-		rc = quota_reserve(c, &u, id, NULL, NULL);
+		/* Both upload shapes at once: one-statement records and
+		 * reserve-write-commit (one database, two backends' pools). */
+		rc = op == 8 ? quota_record(c, &u, id, NULL, NULL) :
+		    quota_reserve(c, &u, id, NULL, NULL);
 		if (rc == ERR_QUOTA)
 			continue;
 		if (rc != ERR_OK)
 			return 2;
-		if (op == 9)
+		if (op == 8)
+			rc = ERR_OK;
+		else if (op == 9)
 			rc = quota_release(c, arg, id, "racer", NULL);	/* write failed */
 		else
 			rc = quota_commit(c, arg, id, NULL, NULL);
@@ -1347,6 +1437,7 @@ main(void)
 	tcase_add_test(tc, test_reserve_commit);
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_release);
+	tcase_add_test(tc, test_record);
 	tcase_add_test(tc, test_delete);
 	tcase_add_test(tc, test_tenant_isolation);
 	tcase_add_test(tc, test_stats);
@@ -1358,6 +1449,7 @@ main(void)
 	tcase_add_test(tc, test_audit);
 	tc = tcase(s, "race", 300);
 	tcase_add_test(tc, test_race_fixed);
+	tcase_add_test(tc, test_race_record);
 	tcase_add_test(tc, test_race_mixed);
 	tcase_add_test(tc, test_plan_change_while_waiting);
 	tc = tcase(s, "settle", 300);

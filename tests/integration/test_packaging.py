@@ -81,7 +81,7 @@ def defaults(tmp_path_factory):
 def conf_c_env():
     """{(section, key): env or None} from conf.c's key table: its first three
     fields are the section, the name and the environment variable."""
-    text = (ROOT / "src" / "conf.c").read_text()
+    text = (ROOT / "src" / "base" / "conf.c").read_text()
     rows = re.findall(r'\{\s*"(\w+)",\s*"(\w+)",\s*(NULL|"(\w+)"),\s*T_', text)
     return {(s, k): (env or None) for s, k, _, env in rows}
 

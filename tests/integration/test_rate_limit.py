@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from conftest import _session_stack
-from storage_api import Tenant
+from storage_api import Tenant, pdf_of_size
 
 BURST = 2
 
@@ -34,10 +34,14 @@ def test_mutating_requests_beyond_the_burst_are_429(limited_stack):
     assert r.headers["Content-Type"] == "application/json"
     assert r.json() == {"success": False, "code": "RATE_LIMITED", "error": r.json()["error"]}
     assert int(r.headers["Retry-After"]) >= 1
-    # An upload is a mutating request too, refused before its body matters.
-    up = a.upload(b"%PDF-1.4\n" + b"0" * 100)
+    # An upload through /auth (a body too large for the in-memory way) is
+    # a mutating request too, refused before its body matters.
+    up = a.upload(pdf_of_size(300 * 1000))
     assert up.status_code == 429 and up.json()["code"] == "RATE_LIMITED", up.text
     assert a.quota()["used"] == 0
+    # Small uploads skip /auth: limited per credential, at the same rate.
+    small = [a.upload(pdf_of_size(200)).status_code for _ in range(BURST + 2)]
+    assert small == [200] * (BURST + 1) + [429], small
     # Reads are not limited; the other tenant has its own allowance.
     assert a.request("GET", "/api/storage/files").status_code == 200
     assert delete_nothing(b).status_code == 404

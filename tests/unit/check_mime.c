@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <magic.h>
+
 #include "engine/mime.h"
 
 #ifndef TEST_DATADIR
@@ -25,7 +27,7 @@ setup(void)
 {
 	const char *errstr = NULL;
 
-	ck_assert_int_eq(mime_new(&m, &errstr), ERR_OK);
+	ck_assert_int_eq(mime_new(&m, NULL, &errstr), ERR_OK);
 }
 
 static void
@@ -283,6 +285,83 @@ START_TEST(test_allowlist_and_tables)
 }
 END_TEST
 
+/*
+ * The default allowlist names no textual type, so the handle caps
+ * libmagic's encoding pass (MIME_ENCODING_MAX): every verdict must be the
+ * one an uncapped libmagic gives, and so must the type whenever either is
+ * allowed.  Cases: every sample, long ASCII bodies behind a binary
+ * signature, text that turns binary past the cap, plain text.  A handle
+ * for a textual allowlist is not capped: it gives libmagic's own type.
+ * (mime_sniff also settles ZIPs, which libmagic alone does not: ZIP-based
+ * samples are left to test_samples.)
+ */
+static void
+capped_same(const unsigned char *b, size_t len, const char *what)
+{
+	static const char *const textual[] = { "text/plain", NULL };
+	magic_t plain = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+	char capped[MIME_TYPE_MAX], full[MIME_TYPE_MAX];
+	const char *errstr = NULL, *want;
+	struct mime *mt;
+
+	ck_assert_ptr_nonnull(plain);
+	ck_assert_int_eq(magic_load(plain, NULL), 0);
+	want = magic_buffer(plain, b, len < MIME_SNIFF_MAX ? len : MIME_SNIFF_MAX);
+	ck_assert_ptr_nonnull(want);
+	ck_assert_int_eq(mime_sniff_mem(m, b, len, capped, sizeof(capped), &errstr), ERR_OK);
+	ck_assert_msg(mime_allowed(capped, NULL) == mime_allowed(want, NULL),
+	    "%s: capped %s, libmagic %s", what, capped, want);
+	if (mime_allowed(want, NULL))
+		ck_assert_msg(strcmp(capped, want) == 0, "%s: capped %s, libmagic %s", what,
+		    capped, want);
+	ck_assert_int_eq(mime_new(&mt, textual, &errstr), ERR_OK);
+	ck_assert_int_eq(mime_sniff_mem(mt, b, len, full, sizeof(full), &errstr), ERR_OK);
+	ck_assert_msg(strcmp(full, want) == 0, "%s: textual allowlist %s, libmagic %s", what,
+	    full, want);
+	mime_free(mt);
+	magic_close(plain);
+}
+
+START_TEST(test_capped_verdicts)
+{
+	static const char *const files[] = {
+		"sample.png", "sample.jpg", "sample.gif", "sample.pdf", "sample.doc",
+		"sample.xls", "sample.html", "mksamples.py",
+	};
+	static const size_t sizes[] = { 100, 4095, 4097, 65536, 1048576 + 10 };
+	unsigned char *b;
+	size_t i, j, len, n;
+	char what[64];
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", TEST_DATADIR, files[i]);
+		b = slurp(path, &len);
+		capped_same(b, len, files[i]);
+		free(b);
+	}
+	for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
+		n = sizes[j];
+		b = malloc(n);
+		/* A PDF with an ASCII body, as the benchmarks send. */
+		memset(b, '0', n);
+		memcpy(b, "%PDF-1.4\n", 9);
+		snprintf(what, sizeof(what), "ascii pdf %zu", n);
+		capped_same(b, n, what);
+		/* Plain text, then a binary byte past the cap. */
+		memset(b, 'a', n);
+		b[n - 1] = 0x01;
+		snprintf(what, sizeof(what), "text turning binary at %zu", n);
+		capped_same(b, n, what);
+		memset(b, 'a', n);
+		snprintf(what, sizeof(what), "text %zu", n);
+		capped_same(b, n, what);
+		free(b);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -297,6 +376,7 @@ main(void)
 	tcase_add_test(tc, test_client_claims_ignored);
 	tcase_add_test(tc, test_zip_past_window);
 	tcase_add_test(tc, test_allowlist_and_tables);
+	tcase_add_test(tc, test_capped_verdicts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

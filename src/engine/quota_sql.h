@@ -1,0 +1,63 @@
+/* quota_sql.h - SQL text shared by the quota engine's statements (quota.c, quota_upload.c). */
+#ifndef COFFER_QUOTA_SQL_H
+#define COFFER_QUOTA_SQL_H
+
+/* The effective limit is coffer_effective_limit(c, plan limit) in one place
+ * (004); the two-argument form is inlined into each statement's plan.
+ *
+ * Statements that update a customer read its plan by sub-SELECT, never by
+ * joining plans: when a plan change commits while the statement waits for
+ * the customer's row lock, PostgreSQL rechecks the new row against the
+ * joined rows it already has, so a join on the old plan would match
+ * nothing and the counters would silently not move. */
+#define QUOTA_PLAN(col)	"(SELECT p." col " FROM plans p WHERE p.name = c.plan)"
+
+/*
+ * The customer row ($1) an upload of $9 bytes may move: active, within
+ * the plan's max_file_size, and used + reserved + size within the
+ * effective limit (NULL: unlimited).
+ */
+#define QUOTA_SQL_FITS \
+	" WHERE c.customer_id = $1::uuid AND c.status = 'active'" \
+	"  AND $9::bigint <= " QUOTA_PLAN("max_file_size") \
+	"  AND (c.storage_used + c.storage_reserved + $9::bigint" \
+	"   > coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ")) IS NOT TRUE"
+
+/*
+ * What storing a file writes besides its row and the customer's counters:
+ * the breakdown row, the audit entry and the outbox events (the upload,
+ * and each of 80, 90 and 100 % of the limit reached from below).  Reads
+ * CTE f (the stored file: customer_id, id, storage_key, size, file_type,
+ * category, original_name, mime_type, uploaded_by) and CTE c (customer_id,
+ * used after the upload, lim); actor is an SQL expression.  Defines CTEs
+ * u and a, whose counts the statement returns, and e.
+ */
+#define QUOTA_SQL_STORED(actor) \
+	" u AS (" \
+	" INSERT INTO storage_usage AS s (customer_id, file_type, category, file_count, total_size)" \
+	" SELECT f.customer_id, f.file_type, f.category, 1, f.size FROM f JOIN c USING (customer_id)" \
+	" ON CONFLICT (customer_id, file_type, category) DO UPDATE" \
+	" SET file_count = s.file_count + 1, total_size = s.total_size + EXCLUDED.total_size," \
+	"  last_updated = now()" \
+	" RETURNING 1)," \
+	" a AS (" \
+	" INSERT INTO audit_log (customer_id, action, actor, file_id, storage_key, size, detail)" \
+	" SELECT f.customer_id, 'upload', " actor ", f.id, f.storage_key, f.size," \
+	"  jsonb_build_object('fileType', f.file_type, 'category', f.category," \
+	"   'originalName', f.original_name, 'mimeType', f.mime_type)" \
+	" FROM f JOIN c USING (customer_id) RETURNING 1)," \
+	" e AS (" \
+	" INSERT INTO storage_events (customer_id, type, file_id, storage_key, size, used," \
+	"  quota_limit, threshold, actor)" \
+	" SELECT f.customer_id, 'file.uploaded', f.id, f.storage_key, f.size, c.used, c.lim," \
+	"  NULL::int, " actor \
+	" FROM f JOIN c USING (customer_id)" \
+	" UNION ALL" \
+	" SELECT f.customer_id, 'quota.threshold', f.id, f.storage_key, f.size, c.used, c.lim," \
+	"  t.pct, " actor \
+	" FROM f JOIN c USING (customer_id) CROSS JOIN (VALUES (80), (90), (100)) AS t (pct)" \
+	" WHERE c.lim > 0 AND (c.used - f.size)::numeric * 100 < t.pct * c.lim::numeric" \
+	"  AND c.used::numeric * 100 >= t.pct * c.lim::numeric" \
+	" RETURNING 1)"
+
+#endif
