@@ -56,3 +56,93 @@ $$;
 CREATE INDEX files_purgeable ON files (deleted_at)
     WHERE state = 'deleted' AND object_removed_at IS NOT NULL;
 CREATE INDEX storage_events_by_time ON storage_events (created_at);
+
+-- 3. Charged sizes.  The quota counted only object bytes, while each file
+-- also costs a filesystem block and inode (5 bytes take 4 KiB on disk) and
+-- up to 16 KiB of metadata in the database.  Each file now carries what it
+-- is charged (quota_charge() in src/engine/quota.c: the size rounded up to
+-- [storage] charge_block, 4 KiB by default, plus the metadata's bytes),
+-- and used, reserved and the breakdown sum charged sizes.  Existing files
+-- are charged by the default rule, their metadata measured as stored, and
+-- every customer is recalculated, so the breakdown still adds up to used.
+ALTER TABLE files ADD COLUMN charged_size bigint;
+UPDATE files SET charged_size = (size + 4095) / 4096 * 4096
+    + coalesce(octet_length(metadata::text), 0);
+ALTER TABLE files ALTER COLUMN charged_size SET NOT NULL;
+ALTER TABLE files ADD CHECK (charged_size >= size);
+
+-- coffer_recalculate (001) with charged sizes in place of sizes.
+CREATE OR REPLACE FUNCTION coffer_recalculate(p_customer uuid, p_actor text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    old_used     bigint;
+    old_reserved bigint;
+    new_used     bigint;
+    new_reserved bigint;
+    rows         jsonb;
+    result       jsonb;
+BEGIN
+    SELECT storage_used, storage_reserved INTO old_used, old_reserved
+    FROM customers WHERE customer_id = p_customer FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+
+    SELECT coalesce(sum(charged_size) FILTER (WHERE state = 'stored'), 0),
+           coalesce(sum(charged_size) FILTER (WHERE state = 'pending'), 0)
+    INTO new_used, new_reserved
+    FROM files WHERE customer_id = p_customer AND state IN ('stored', 'pending');
+
+    WITH live AS (
+        SELECT file_type, category, count(*) AS n, sum(charged_size)::bigint AS s
+        FROM files WHERE customer_id = p_customer AND state = 'stored'
+        GROUP BY file_type, category
+    ), old AS (
+        SELECT file_type, category, file_count AS n, total_size AS s
+        FROM storage_usage WHERE customer_id = p_customer
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'fileType', file_type, 'category', category,
+               'countBefore', coalesce(o.n, 0), 'countAfter', coalesce(l.n, 0),
+               'sizeBefore', coalesce(o.s, 0), 'sizeAfter', coalesce(l.s, 0),
+               'sizeDrift', coalesce(o.s, 0) - coalesce(l.s, 0))
+               ORDER BY file_type, category), '[]'::jsonb)
+    INTO rows
+    FROM old o FULL JOIN live l USING (file_type, category)
+    WHERE coalesce(o.n, 0) <> coalesce(l.n, 0) OR coalesce(o.s, 0) <> coalesce(l.s, 0);
+
+    DELETE FROM storage_usage u
+    WHERE u.customer_id = p_customer AND NOT EXISTS (
+        SELECT 1 FROM files f
+        WHERE f.customer_id = p_customer AND f.state = 'stored'
+          AND f.file_type = u.file_type AND f.category = u.category);
+    INSERT INTO storage_usage AS u (customer_id, file_type, category, file_count, total_size)
+    SELECT p_customer, file_type, category, count(*), sum(charged_size)
+    FROM files WHERE customer_id = p_customer AND state = 'stored'
+    GROUP BY file_type, category
+    ON CONFLICT (customer_id, file_type, category) DO UPDATE
+        SET file_count = EXCLUDED.file_count, total_size = EXCLUDED.total_size,
+            last_updated = now()
+        WHERE (u.file_count, u.total_size)
+              IS DISTINCT FROM (EXCLUDED.file_count, EXCLUDED.total_size);
+
+    UPDATE customers
+    SET storage_used = new_used, storage_reserved = new_reserved,
+        storage_last_calculated = now()
+    WHERE customer_id = p_customer;
+
+    result := jsonb_build_object(
+        'customerId', p_customer,
+        'used', jsonb_build_object('before', old_used, 'after', new_used,
+                                   'drift', old_used - new_used),
+        'reserved', jsonb_build_object('before', old_reserved, 'after', new_reserved,
+                                       'drift', old_reserved - new_reserved),
+        'breakdown', rows);
+    INSERT INTO audit_log (customer_id, action, actor, size, detail)
+    VALUES (p_customer, 'recalculate', p_actor, new_used, result);
+    RETURN result;
+END
+$$;
+
+SELECT coffer_recalculate(customer_id, 'migration 007: charged sizes')
+FROM customers ORDER BY customer_id;

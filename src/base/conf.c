@@ -71,6 +71,8 @@ static const struct conf_key conf_keys[] = {
 	{ "storage", "type", "STORAGE_TYPE", T_ENUM, OFF(storage_type), 0, 0, "local", storage_types, false },
 	{ "storage", "local_path", "LOCAL_STORAGE_PATH", T_STR, OFF(local_path), 0, 0, "/var/lib/coffer/storage", NULL, false },
 	{ "storage", "max_file_size", "MAX_FILE_SIZE", T_SIZE, OFF(max_file_size), 1, 1024 * GiB, "50MiB", NULL, false },
+	{ "storage", "charge_block", NULL, T_SIZE, OFF(charge_block), 1, 1024 * 1024, "4KiB", NULL, false },
+	{ "storage", "charge_metadata", NULL, T_BOOL, OFF(charge_metadata), 0, 0, "yes", NULL, false },
 	/* The seed's list; types are what libmagic reports, never the client's. */
 	{ "storage", "allowed_types", NULL, T_STR, OFF(allowed_types), 0, 0,
 	  "image/jpeg, image/png, image/gif, application/pdf, application/msword, "

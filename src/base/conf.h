@@ -41,6 +41,8 @@ struct conf {
 	int	 storage_type;
 	char	*local_path;
 	int64_t	 max_file_size;
+	int64_t	 charge_block;		/* files are charged in multiples of this */
+	int	 charge_metadata;	/* and their metadata bytes too */
 	char	*allowed_types;		/* "type/subtype, ..." */
 	int64_t	 default_storage_limit;
 	char	*link_secret;		/* HMAC key of local download links */

@@ -44,11 +44,11 @@ static const struct db_stmt quota_st_commit = {
 	"WITH f AS ("
 	" UPDATE files SET state = 'stored', stored_at = now()"
 	" WHERE customer_id = $1::uuid AND id = $2::uuid AND state = 'pending'"
-	" RETURNING customer_id, id, storage_key, size, file_type, category,"
+	" RETURNING customer_id, id, storage_key, size, charged_size, file_type, category,"
 	"  original_name, mime_type, uploaded_by),"
 	" c AS ("
-	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.size, 0),"
-	"  storage_used = c.storage_used + f.size"
+	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.charged_size, 0),"
+	"  storage_used = c.storage_used + f.charged_size"
 	" FROM f WHERE c.customer_id = f.customer_id"
 	" RETURNING c.customer_id, c.storage_used AS used,"
 	"  coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ") AS lim),"
@@ -69,9 +69,9 @@ static const struct db_stmt quota_st_release = {
 	"WITH f AS ("
 	" DELETE FROM files"
 	" WHERE customer_id = $1::uuid AND id = $2::uuid AND state = 'pending'"
-	" RETURNING customer_id, id, storage_key, size),"
+	" RETURNING customer_id, id, storage_key, size, charged_size),"
 	" c AS ("
-	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.size, 0)"
+	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.charged_size, 0)"
 	" FROM f WHERE c.customer_id = f.customer_id RETURNING c.customer_id),"
 	" a AS ("
 	" INSERT INTO audit_log (customer_id, action, actor, file_id, storage_key, size)"
@@ -86,15 +86,15 @@ static const struct db_stmt quota_st_release = {
 	"WITH f AS ("							\
 	" UPDATE files SET state = 'deleted', deleted_at = now(), deleted_by = $3" \
 	" WHERE customer_id = $1::uuid AND " match " AND state = 'stored'" \
-	" RETURNING customer_id, id, storage_key, size, file_type, category)," \
+	" RETURNING customer_id, id, storage_key, size, charged_size, file_type, category)," \
 	" c AS ("							\
-	" UPDATE customers c SET storage_used = greatest(c.storage_used - f.size, 0)" \
+	" UPDATE customers c SET storage_used = greatest(c.storage_used - f.charged_size, 0)" \
 	" FROM f WHERE c.customer_id = f.customer_id"			\
 	" RETURNING c.customer_id, c.storage_used AS used,"		\
 	"  coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ") AS lim)," \
 	" u AS ("							\
 	" UPDATE storage_usage s SET file_count = greatest(s.file_count - 1, 0)," \
-	"  total_size = greatest(s.total_size - f.size, 0), last_updated = now()" \
+	"  total_size = greatest(s.total_size - f.charged_size, 0), last_updated = now()" \
 	" FROM f JOIN c USING (customer_id)"				\
 	" WHERE s.customer_id = f.customer_id AND s.file_type = f.file_type" \
 	"  AND s.category = f.category RETURNING 1),"			\
@@ -137,7 +137,8 @@ static const struct db_stmt quota_st_stats = {
 	"  FROM storage_usage s WHERE s.customer_id = c.customer_id AND s.file_count > 0),"
 	" (SELECT coalesce(json_agg(r), '[]') FROM ("
 	"   SELECT f.id AS \"fileId\", f.original_name AS \"fileName\","
-	"    f.storage_key AS \"filePath\", f.size AS \"fileSize\", f.file_type AS \"fileType\","
+	"    f.storage_key AS \"filePath\", f.size AS \"fileSize\","
+	"    f.charged_size AS \"chargedSize\", f.file_type AS \"fileType\","
 	"    f.category, f.mime_type AS \"mimeType\","
 	"    to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 	"     AS \"uploadedAt\","
@@ -205,9 +206,26 @@ quota_info_fill(struct quota_info *q, const PGresult *res)
 		q->percentage = q->used > 0 ? 100.0 : 0.0;
 }
 
+int64_t
+quota_charge(int64_t size, size_t metadata_len, int64_t block)
+{
+	int64_t rounded;
+
+	if (size < 0)
+		size = 0;
+	if (block < 1)
+		block = 1;
+	if (size > INT64_MAX - (block - 1))
+		return INT64_MAX;
+	rounded = (size + block - 1) / block * block;
+	if ((uint64_t)metadata_len > (uint64_t)(INT64_MAX - rounded))
+		return INT64_MAX;
+	return rounded + (int64_t)metadata_len;
+}
+
 enum err
-quota_refused(PGconn *pg, const char *customer_id, int64_t size, struct quota_refusal *why,
-    const char **errstr)
+quota_refused(PGconn *pg, const char *customer_id, int64_t size, int64_t charged,
+    struct quota_refusal *why, const char **errstr)
 {
 	struct quota_info q;
 	enum err rc;
@@ -221,7 +239,7 @@ quota_refused(PGconn *pg, const char *customer_id, int64_t size, struct quota_re
 		why->reserved = q.reserved;
 		why->limit = q.limit;
 		why->unlimited = q.unlimited;
-		why->needed = size;
+		why->needed = charged;
 		why->max_file_size = q.max_file_size;
 	}
 	if (strcmp(q.status, "active") != 0) {

@@ -23,7 +23,7 @@
 	"mime_type, file_type, size, sha256, uploaded_by, " \
 	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
 	"metadata::text, " \
-	"(extract(epoch FROM created_at) * 1000000)::bigint"
+	"(extract(epoch FROM created_at) * 1000000)::bigint, charged_size"
 
 /* Every query names the customer: invariant 4 lives in these WHERE clauses. */
 static const struct db_stmt files_list_stmt = {
@@ -80,6 +80,9 @@ files_row_json(const PGresult *res, int row)
 	json_object_object_add(o, "mimeType", files_str_or_null(res, row, 6));
 	json_object_object_add(o, "fileType", files_str_or_null(res, row, 7));
 	json_object_object_add(o, "size", json_object_new_int64(size));
+	/* What the file costs the quota (quota_charge): used sums these. */
+	json_object_object_add(o, "chargedSize",
+	    json_object_new_int64(strtoll(PQgetvalue(res, row, 14), NULL, 10)));
 	json_object_object_add(o, "sizeFormatted",
 	    json_object_new_string(quota_format_bytes(size, fmt, sizeof(fmt))));
 	json_object_object_add(o, "sha256", files_str_or_null(res, row, 9));

@@ -376,6 +376,9 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	up.mime_type = mimetype;
 	up.file_type = mime_file_type(mimetype);
 	up.size = src->length;
+	/* What the file costs: its blocks and its metadata (quota_charge). */
+	up.charged = quota_charge(src->length, r->conf->charge_metadata && metadata != NULL ?
+	    strlen(metadata) : 0, r->conf->charge_block);
 	up.uploaded_by = id->user;
 	up.metadata_json = metadata;
 	up.sha256 = dg.sha256_hex;
@@ -409,6 +412,7 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	json_object_object_add(o, "fileUrl", url ? json_object_new_string(url) : NULL);
 	json_object_object_add(o, "fileUrlExpiresAt", url ? json_object_new_string(when) : NULL);
 	json_object_object_add(o, "fileSize", json_object_new_int64(src->length));
+	json_object_object_add(o, "chargedSize", json_object_new_int64(up.charged));
 	json_object_object_add(o, "mimeType", json_object_new_string(mimetype));
 	json_object_object_add(o, "fileType", json_object_new_string(up.file_type));
 	json_object_object_add(o, "originalName", json_object_new_string(up.original_name));

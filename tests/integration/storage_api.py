@@ -101,7 +101,8 @@ class Tenant:
         return self.stack.psql(sql.replace(":customer", f"'{self.id}'"))
 
     def stored_sum(self):
-        return int(self.db("SELECT coalesce(sum(size), 0) FROM files"
+        """What used must be: the live files' charged sizes (sql/007)."""
+        return int(self.db("SELECT coalesce(sum(charged_size), 0) FROM files"
                            " WHERE customer_id = :customer AND state = 'stored'"))
 
 
