@@ -71,7 +71,18 @@ UPDATE files SET charged_size = (size + 4095) / 4096 * 4096
 ALTER TABLE files ALTER COLUMN charged_size SET NOT NULL;
 ALTER TABLE files ADD CHECK (charged_size >= size);
 
--- coffer_recalculate (001) with charged sizes in place of sizes.
+-- 4. A per-plan limit on the number of files (NULL: none): each file is
+-- a row, an inode and an object whatever its size.  customers.file_count
+-- counts stored and pending files, moved by the same statements as the
+-- byte counters (src/engine/quota.c, quota_upload.c).
+ALTER TABLE plans ADD COLUMN max_files bigint CHECK (max_files IS NULL OR max_files > 0);
+UPDATE plans SET max_files = CASE name WHEN 'starter' THEN 100000
+    WHEN 'professional' THEN 1000000 WHEN 'business' THEN 2000000 END;
+ALTER TABLE customers ADD COLUMN file_count bigint NOT NULL DEFAULT 0
+    CHECK (file_count >= 0);
+
+-- coffer_recalculate (001) with charged sizes in place of sizes, and the
+-- file count.
 CREATE OR REPLACE FUNCTION coffer_recalculate(p_customer uuid, p_actor text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -79,6 +90,7 @@ DECLARE
     old_reserved bigint;
     new_used     bigint;
     new_reserved bigint;
+    new_files    bigint;
     rows         jsonb;
     result       jsonb;
 BEGIN
@@ -89,8 +101,8 @@ BEGIN
     END IF;
 
     SELECT coalesce(sum(charged_size) FILTER (WHERE state = 'stored'), 0),
-           coalesce(sum(charged_size) FILTER (WHERE state = 'pending'), 0)
-    INTO new_used, new_reserved
+           coalesce(sum(charged_size) FILTER (WHERE state = 'pending'), 0), count(*)
+    INTO new_used, new_reserved, new_files
     FROM files WHERE customer_id = p_customer AND state IN ('stored', 'pending');
 
     WITH live AS (
@@ -127,7 +139,7 @@ BEGIN
               IS DISTINCT FROM (EXCLUDED.file_count, EXCLUDED.total_size);
 
     UPDATE customers
-    SET storage_used = new_used, storage_reserved = new_reserved,
+    SET storage_used = new_used, storage_reserved = new_reserved, file_count = new_files,
         storage_last_calculated = now()
     WHERE customer_id = p_customer;
 

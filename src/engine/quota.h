@@ -57,6 +57,9 @@ struct quota_refusal {
 	bool		 unlimited;
 	int64_t		 needed;	/* the upload's charged size */
 	int64_t		 max_file_size;
+	int64_t		 files;		/* stored and pending */
+	int64_t		 max_files;	/* 0: no limit */
+	bool		 too_many_files;	/* ERR_QUOTA for the count, not bytes */
 };
 
 /* A customer's quota as reported by GET /api/storage/quota. */
@@ -68,6 +71,8 @@ struct quota_info {
 	int64_t		 available;	/* limit - used - reserved, >= 0; 0 when unlimited */
 	double		 percentage;	/* used / limit * 100, 2 decimals; 0 when unlimited */
 	int64_t		 max_file_size;
+	int64_t		 files;		/* stored and pending */
+	int64_t		 max_files;	/* the plan's; 0: no limit */
 	char		 plan[40];
 	char		 status[16];	/* active, suspended */
 };

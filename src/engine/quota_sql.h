@@ -14,12 +14,14 @@
 
 /*
  * The customer row ($1) an upload of $9 bytes, charged $13 (quota_charge()),
- * may move: active, $9 within the plan's max_file_size, and used + reserved
- * + $13 within the effective limit (NULL: unlimited).
+ * may move: active, $9 within the plan's max_file_size, one more file within
+ * the plan's max_files (NULL: any number), and used + reserved + $13 within
+ * the effective limit (NULL: unlimited).
  */
 #define QUOTA_SQL_FITS \
 	" WHERE c.customer_id = $1::uuid AND c.status = 'active'" \
 	"  AND $9::bigint <= " QUOTA_PLAN("max_file_size") \
+	"  AND (c.file_count + 1 > " QUOTA_PLAN("max_files") ") IS NOT TRUE" \
 	"  AND (c.storage_used + c.storage_reserved + $13::bigint" \
 	"   > coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ")) IS NOT TRUE"
 

@@ -13,7 +13,8 @@
 static const struct db_stmt quota_st_reserve = {
 	"quota_reserve",
 	"WITH c AS ("
-	" UPDATE customers c SET storage_reserved = c.storage_reserved + $13::bigint"
+	" UPDATE customers c SET storage_reserved = c.storage_reserved + $13::bigint,"
+	"  file_count = c.file_count + 1"
 	QUOTA_SQL_FITS
 	" RETURNING c.customer_id)"
 	" INSERT INTO files (customer_id, storage_key, category, subcategory, entity_id,"
@@ -35,7 +36,8 @@ static const struct db_stmt quota_st_reserve = {
 static const struct db_stmt quota_st_record = {
 	"quota_record",
 	"WITH c AS ("
-	" UPDATE customers c SET storage_used = c.storage_used + $13::bigint"
+	" UPDATE customers c SET storage_used = c.storage_used + $13::bigint,"
+	"  file_count = c.file_count + 1"
 	QUOTA_SQL_FITS
 	" RETURNING c.customer_id, c.storage_used AS used,"
 	"  coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ") AS lim),"

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -142,6 +143,13 @@ upload_refused(struct req *r, enum err rc, const struct quota_refusal *why, cons
 	case ERR_QUOTA:
 		metrics_reject(MR_QUOTA);
 		upload_quota_extra(r, why);
+		if (why->too_many_files) {
+			req_fail_extra(r, "fileCount", json_object_new_int64(why->files));
+			req_fail_extra(r, "maxFiles", json_object_new_int64(why->max_files));
+			return req_fail(r, ERR_QUOTA, "FILE_COUNT_EXCEEDED",
+			    "Your plan allows %" PRId64 " files; delete some first",
+			    why->max_files);
+		}
 		quota_format_bytes(why->used + why->reserved, fmt1, sizeof(fmt1));
 		quota_format_bytes(why->limit, fmt2, sizeof(fmt2));
 		return req_fail(r, ERR_QUOTA, "QUOTA_EXCEEDED",

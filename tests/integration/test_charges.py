@@ -139,6 +139,7 @@ def test_migration_007_charges_existing_files(charged_stack):
             == f"{4096 + a_meta},8192"
         used = 4096 + a_meta + 8192
         assert psql(f"SELECT storage_used FROM customers") == str(used)
+        assert psql(f"SELECT file_count FROM customers") == "2"
         assert psql("SELECT total_size FROM storage_usage") == str(used)
         assert psql("SELECT string_agg(seq::text, ',' ORDER BY id) FROM storage_events") == old_ids
         # The migration's recalculation is in the trail.
@@ -146,3 +147,32 @@ def test_migration_007_charges_existing_files(charged_stack):
                     " AND actor LIKE 'migration 007%'") == "1"
     finally:
         s.psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", admin=True)
+
+
+def test_plan_max_files(charged_stack):
+    s = charged_stack
+    name = "few" + __import__("uuid").uuid4().hex[:6]
+    s.ctl("plan", "set", name, "--limit", "100MiB", "--max-files", "3")
+    assert name in s.ctl("plan", "list").stdout
+    t = Tenant(s, plan=name)
+    ids = []
+    for _ in range(3):
+        r = t.upload(b"%PDF-")
+        assert r.status_code == 200, r.text
+        ids.append(r.json()["data"]["fileId"])
+    q = t.quota()
+    assert q["fileCount"] == 3 and q["maxFiles"] == 3 and q["canUpload"] is False
+    r = t.upload(b"%PDF-")
+    assert r.status_code == 507, r.text
+    assert r.json()["code"] == "FILE_COUNT_EXCEEDED" and r.json()["maxFiles"] == 3
+    assert t.db("SELECT count(*) FROM files WHERE customer_id = :customer") == "3"
+    # A delete frees a place; recalculation agrees with the counter.
+    assert t.request("DELETE", f"/api/storage/files/{ids[0]}").status_code == 200
+    assert t.upload(b"%PDF-").status_code == 200
+    t.db("UPDATE customers SET file_count = 0 WHERE customer_id = :customer")
+    s.ctl("recalculate", t.id)
+    assert t.quota()["fileCount"] == 3
+    s.ctl("plan", "set", name, "--max-files", "unlimited")
+    assert t.quota()["maxFiles"] is None and t.upload(b"%PDF-").status_code == 200
+    bad = s.ctl("plan", "set", name, "--max-files", "-5", check=False)
+    assert bad.returncode == 2
