@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "base/conf.h"
@@ -51,7 +52,7 @@ static const struct conf_key conf_keys[] = {
 	{ "server", "listen_backlog", NULL, T_INT, OFF(listen_backlog), 1, 65535, "511", NULL, false },
 	{ "server", "user", NULL, T_STR, OFF(user), 0, 0, "", NULL, false },
 	{ "server", "group", NULL, T_STR, OFF(group), 0, 0, "", NULL, false },
-	{ "server", "workers", NULL, T_INT, OFF(workers), 1, 256, "4", NULL, false },
+	{ "server", "workers", NULL, T_INT, OFF(workers), 0, 256, "0", NULL, false },
 	{ "server", "max_requests", NULL, T_INT, OFF(max_requests), 0, 1000000000, "1000", NULL, false },
 	{ "server", "request_timeout", NULL, T_DURATION, OFF(request_timeout_ms), 1000, DAY_MS, "120s", NULL, false },
 	{ "server", "slow_request", NULL, T_DURATION, OFF(slow_request_ms), 1, DAY_MS, "5s", NULL, false },
@@ -98,6 +99,10 @@ static const struct conf_key conf_keys[] = {
 	{ "reconcile", "keep_deleted", NULL, T_DURATION, OFF(keep_deleted_ms), 0, 3650 * DAY_MS, "30d", NULL, false },
 	{ "reconcile", "keep_events", NULL, T_DURATION, OFF(keep_events_ms), 0, 3650 * DAY_MS, "90d", NULL, false },
 	{ "reconcile", "purge_batch", NULL, T_INT, OFF(purge_batch), 1, 100000, "1000", NULL, false },
+
+	/* Resumable uploads (tus, docs/TUS.md). */
+	{ "uploads", "dir", NULL, T_STR, OFF(uploads_dir), 0, 0, "", NULL, false },
+	{ "uploads", "expiry", NULL, T_DURATION, OFF(uploads_expiry_ms), 60000, 30 * DAY_MS, "24h", NULL, false },
 
 	{ "auth", "jwt_secret", "JWT_SECRET", T_STR, OFF(jwt_secret), 0, 0, "", NULL, true },
 	{ "auth", "jwt_algorithm", NULL, T_ENUM, OFF(jwt_algorithm), 0, 0, "HS256", jwt_algorithms, false },
@@ -698,6 +703,22 @@ conf_load(struct conf *conf, const char *path, char *errbuf, size_t errlen)
 fail:
 	conf_free(conf);
 	return ERR_CONFIG;
+}
+
+int
+conf_workers(const struct conf *conf)
+{
+	long n;
+
+	if (conf->workers > 0)
+		return (int)conf->workers;
+	/* A worker spends most of an upload waiting for fsync (the object,
+	 * its directory, PostgreSQL's commit), not on a CPU: four per CPU
+	 * keep the CPUs busy (bench/results/2026-12-03.md). */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	n = n < 1 ? 4 : 4 * n;
+	return (int)(n < CONF_WORKERS_AUTO_MIN ? CONF_WORKERS_AUTO_MIN :
+	    n > CONF_WORKERS_AUTO_MAX ? CONF_WORKERS_AUTO_MAX : n);
 }
 
 void

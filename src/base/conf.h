@@ -65,6 +65,10 @@ struct conf {
 	int64_t	 keep_events_ms;	/* storage_events older than this are purged */
 	int64_t	 purge_batch;		/* rows per purge statement */
 
+	/* [uploads] (resumable uploads, tus) */
+	char	*uploads_dir;		/* partial files; "": local_path/.uploads */
+	int64_t	 uploads_expiry_ms;	/* an upload untouched this long is gone (410) */
+
 	/* [auth] */
 	char	*jwt_secret;		/* HS256 key; "" rejects every JWT */
 	int	 jwt_algorithm;		/* enum jwt_algorithm */
@@ -108,6 +112,12 @@ void conf_free(struct conf *conf);
 
 /* Write every key with its effective value (secrets masked) to fp. */
 void conf_dump(const struct conf *conf, FILE *fp);
+
+/* [server] workers, or for 0 (the default) four per online CPU, within
+ * CONF_WORKERS_AUTO_MIN..MAX. */
+#define CONF_WORKERS_AUTO_MIN	4
+#define CONF_WORKERS_AUTO_MAX	32
+int conf_workers(const struct conf *conf);
 
 /*
  * Read a whole key file (at most 64 KiB) into *out, NUL-terminated, owned

@@ -19,6 +19,8 @@ enum err {
 	ERR_TOOBIG,
 	ERR_MIME,
 	ERR_QUOTA,
+	ERR_GONE,		/* existed, expired (410) */
+	ERR_PRECONDITION,	/* a protocol precondition failed (412) */
 	ERR_DB,
 	ERR_BACKEND,
 	ERR_CONFIG,

@@ -9,6 +9,7 @@
 #include "ctl/ctl.h"
 #include "engine/identity.h"
 #include "engine/reconcile.h"
+#include "store/partial.h"
 #include "store/store.h"
 
 static int64_t
@@ -65,11 +66,21 @@ ctl_rec_print(struct json_object *r)
 	    json_object_object_get_ex(r, "customer", &v) && v != NULL ?
 	    json_object_get_string(v) : "of every customer", ctl_rec_str(r, "backend"),
 	    dry ? " (dry run: nothing changed)" : "");
+	json_object_object_get_ex(r, "uploads", &s);
+	printf("resumable uploads past their expiry: %" PRId64 " %sended\n",
+	    ctl_rec_int(s, "expired"), would);
+	if (json_object_object_get_ex(s, "items", &items))
+		for (i = 0; i < json_object_array_length(items); i++) {
+			it = json_object_array_get_idx(items, i);
+			printf("  %-10s upload %s of customer %s\n", ctl_rec_str(it, "action"),
+			    ctl_rec_str(it, "uploadId"), ctl_rec_str(it, "customerId"));
+		}
 	json_object_object_get_ex(r, "pending", &s);
 	printf("pending uploads older than %" PRId64 " s: %" PRId64 " %scommitted, %" PRId64
-	    " %sreleased, %" PRId64 " not judged\n", ctl_rec_int(r, "pendingTimeoutSeconds"),
+	    " %sreleased, %" PRId64 " not judged, %" PRId64 " resumable ones still receiving\n",
+	    ctl_rec_int(r, "pendingTimeoutSeconds"),
 	    ctl_rec_int(s, "committed"), would, ctl_rec_int(s, "released"), would,
-	    ctl_rec_int(s, "unjudged"));
+	    ctl_rec_int(s, "unjudged"), ctl_rec_int(s, "receiving"));
 	ctl_rec_items(s);
 	json_object_object_get_ex(r, "removals", &s);
 	printf("objects of deleted files still owed: %" PRId64 " %sremoved, %" PRId64 " failed\n",
@@ -127,6 +138,7 @@ ctl_reconcile(struct ctl *ctl, int argc, char **argv)
 	char customer[IDENTITY_UUID_LEN + 1];
 	const struct store_backend *be;
 	struct reconcile_opts o;
+	char uploads_dir[4096];
 	struct json_object *report = NULL;
 	const char *errstr = NULL;
 	bool json = false;
@@ -159,6 +171,8 @@ ctl_reconcile(struct ctl *ctl, int argc, char **argv)
 	}
 	o.pending_timeout_s = ctl->conf.pending_timeout_ms / 1000;
 	o.orphan_grace_s = grace_ms / 1000;
+	partial_dir(&ctl->conf, uploads_dir, sizeof(uploads_dir));
+	o.uploads_dir = uploads_dir;
 	o.actor = ctl_actor();
 
 	if ((be = store_lookup(&ctl->conf)) == NULL) {

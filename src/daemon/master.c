@@ -280,7 +280,7 @@ master_reload(void)
 	sb->generation = master_gen;
 	__atomic_add_fetch(&sb->reloads, 1, __ATOMIC_RELAXED);
 	/* New workers first: the socket is served while the old ones drain. */
-	for (i = 0; i < master_conf.workers; i++)
+	for (i = 0; i < conf_workers(&master_conf); i++)
 		if (master_spawn() == -1)
 			break;
 	deadline = sb_now_ms() + master_conf.shutdown_timeout_ms;
@@ -288,9 +288,9 @@ master_reload(void)
 		if (procs[i].pid != 0 && procs[i].generation != master_gen)
 			master_drain(&procs[i], deadline);
 	log_info("reloaded: generation %u with %lld workers", master_gen,
-	    (long long)master_conf.workers);
+	    (long long)conf_workers(&master_conf));
 	sd_notifyf(0, "READY=1\nSTATUS=generation %u, %lld workers", master_gen,
-	    (long long)master_conf.workers);
+	    (long long)conf_workers(&master_conf));
 }
 
 static void
@@ -369,7 +369,7 @@ master_tick(void)
 	}
 	if (master_stopping || now < storm_until)
 		return;
-	missing = (int)master_conf.workers - master_count_generation(master_gen);
+	missing = conf_workers(&master_conf) - master_count_generation(master_gen);
 	while (missing-- > 0)
 		if (master_spawn() == -1)
 			break;
@@ -507,16 +507,16 @@ master_run(struct conf *conf, const char *conf_path, int foreground)
 		procs[i].ctl_fd = -1;
 	master_signals();
 
-	for (i = 0; i < master_conf.workers; i++)
+	for (i = 0; i < conf_workers(&master_conf); i++)
 		if (master_spawn() == -1)
 			break;
 	auth_log_config(&master_conf);
 	if (master_conf.storage_type == STORAGE_LOCAL && master_conf.link_key == NULL)
 		log_warnx("no [storage] link_secret or link_secret_file: download links are disabled");
-	log_info("started %lld workers on %s", (long long)master_conf.workers,
+	log_info("started %lld workers on %s", (long long)conf_workers(&master_conf),
 	    master_listener.from_systemd ? "the systemd socket" : master_conf.listen);
 	sd_notifyf(0, "READY=1\nMAINPID=%ld\nSTATUS=generation 1, %lld workers",
-	    (long)getpid(), (long long)master_conf.workers);
+	    (long)getpid(), (long long)conf_workers(&master_conf));
 
 	for (;;) {
 		pfd[0].fd = master_sigpipe[0];

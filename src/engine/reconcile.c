@@ -10,6 +10,8 @@
 #include "engine/db.h"
 #include "engine/quota.h"
 #include "engine/reconcile.h"
+#include "engine/tus.h"
+#include "store/partial.h"
 #include "store/store.h"
 #include "engine/storekey.h"
 #include "base/xmalloc.h"
@@ -35,7 +37,7 @@ struct rec {
 	void				*h;
 	const struct reconcile_opts	*o;
 	struct json_object		*errors;
-	struct rec_section		 pending, removals, orphans, missing, drift;
+	struct rec_section		 uploads, pending, removals, orphans, missing, drift;
 	int64_t				 found;		/* repaired, or would be */
 	int64_t				 damaged;	/* stored rows without their object */
 	/* step 3: the listing */
@@ -187,6 +189,41 @@ rec_file_item(const char *action, const char *customer, const char *file_id,
 	return o;
 }
 
+/* ---- 0. expired resumable uploads ---------------------------------------- */
+
+static void
+rec_upload_dropped(void *arg, const char *customer_id, const char *id, bool completed)
+{
+	struct rec *x = arg;
+	const char *why = NULL;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "action", json_object_new_string(x->o->dry_run ?
+	    "expire" : "expired"));
+	json_object_object_add(o, "customerId", json_object_new_string(customer_id));
+	json_object_object_add(o, "uploadId", json_object_new_string(id));
+	json_object_object_add(o, "completed", json_object_new_boolean(completed));
+	rec_item(&x->uploads, o);
+	/* A completed upload's row only answered HEAD: nothing was owed. */
+	if (!completed)
+		x->found++;
+	if (!x->o->dry_run && x->o->uploads_dir != NULL &&
+	    partial_remove(x->o->uploads_dir, customer_id, id, &why) != ERR_OK)
+		rec_error(x, "uploads", id, why);
+}
+
+static void
+rec_uploads(struct rec *x)
+{
+	const char *why = NULL;
+	int64_t n = 0;
+
+	if (tus_expire(x->pg, x->o->customer_id, x->o->dry_run, x->o->actor,
+	    rec_upload_dropped, x, &n, &why) != ERR_OK)
+		rec_error(x, "uploads", "expiring resumable uploads", why);
+	rec_count(&x->uploads, "expired", n);
+}
+
 /* ---- 1. pending rows ----------------------------------------------------- */
 
 static int
@@ -198,6 +235,12 @@ rec_judge(void *arg, const struct quota_pending *p)
 	enum err rc;
 	int verdict;
 
+	/* A resumable upload still receiving bytes has no object yet and is
+	 * not abandoned: its expiry (step 0) decides. */
+	if (tus_receiving(x->pg, p->customer_id, p->file_id) == 1) {
+		rec_count(&x->pending, "receiving", 1);
+		return -1;
+	}
 	rc = x->be->head(x->h, p->storage_key, &st, &why);
 	if (rc == ERR_OK)
 		verdict = st.size == p->size;
@@ -241,6 +284,7 @@ rec_pending(struct rec *x)
 	rec_count(&x->pending, "committed", 0);
 	rec_count(&x->pending, "released", 0);
 	rec_count(&x->pending, "unjudged", 0);
+	rec_count(&x->pending, "receiving", 0);
 	rc = quota_settle_pending(x->pg, x->o->customer_id, x->o->pending_timeout_s, REC_BATCH,
 	    rec_judge, rec_settled, x, x->o->actor, &got, &why);
 	if (rc != ERR_OK)
@@ -595,7 +639,7 @@ int
 reconcile_run(PGconn *pg, const struct store_backend *be, void *h,
     const struct reconcile_opts *o, struct json_object **report)
 {
-	struct rec_section *sections[5];
+	struct rec_section *sections[6];
 	struct json_object *r = json_object_new_object();
 	const char *one[1] = { o->customer_id }, *why = NULL, *status;
 	PGresult *res = NULL;
@@ -615,6 +659,7 @@ reconcile_run(PGconn *pg, const struct store_backend *be, void *h,
 	json_object_object_add(r, "backend", json_object_new_string(be->name));
 	json_object_object_add(r, "pendingTimeoutSeconds", json_object_new_int64(o->pending_timeout_s));
 	json_object_object_add(r, "orphanGraceSeconds", json_object_new_int64(o->orphan_grace_s));
+	rec_section_init(&x.uploads, "uploads", r);
 	rec_section_init(&x.pending, "pending", r);
 	rec_section_init(&x.removals, "removals", r);
 	rec_section_init(&x.orphans, "orphans", r);
@@ -625,6 +670,7 @@ reconcile_run(PGconn *pg, const struct store_backend *be, void *h,
 	sections[2] = &x.orphans;
 	sections[3] = &x.missing;
 	sections[4] = &x.drift;
+	sections[5] = &x.uploads;
 
 	if (o->customer_id != NULL) {
 		if (db_run(pg, &rec_st_customer, one, &res, &why) != ERR_OK)
@@ -634,6 +680,7 @@ reconcile_run(PGconn *pg, const struct store_backend *be, void *h,
 		PQclear(res);
 	}
 	if (json_object_array_length(x.errors) == 0) {
+		rec_uploads(&x);
 		rec_pending(&x);
 		rec_removals(&x);
 		rec_scan(&x);
@@ -643,7 +690,7 @@ reconcile_run(PGconn *pg, const struct store_backend *be, void *h,
 		free(x.odd[i].key);
 	free(x.odd);
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 6; i++)
 		json_object_object_add(sections[i]->obj, "items", sections[i]->items);
 	if (json_object_array_length(x.errors) > 0) {
 		rc = RECONCILE_ERROR;

@@ -21,12 +21,17 @@ struct reconcile_opts {
 	int64_t		 pending_timeout_s;	/* in-flight state older than this is abandoned */
 	int64_t		 orphan_grace_s;	/* objects younger than this are never removed */
 	const char	*actor;			/* for the audit trail */
+	const char	*uploads_dir;		/* partial uploads (partial_dir()); NULL: none */
 };
 
 /*
  * One reconciliation, in this order:
+ *   0. resumable uploads past their expiry: reservation released, partial
+ *      file removed, upload forgotten (tus_expire());
  *   1. pending rows older than pending_timeout: committed if their object
  *      is complete (HEAD size matches), released if not (quota_settle_pending);
+ *      a resumable upload still receiving bytes is left alone (step 0
+ *      ends it when it expires);
  *   2. deleted rows still owing their object's removal (deleted more than
  *      pending_timeout ago): the object removed, the row marked;
  *   3. every object under customers/ (or customers/{id}/) listed; those

@@ -12,12 +12,12 @@
  * X-Coffer-User and X-Coffer-Role, or 401/403 (see resp_error_subrequest()
  * and docs/AUTH.md for the codes).  Never any other status.
  */
-enum err api_auth_check(struct req *r);
+enum err api_auth_check(struct req *r, const struct identity *id);
 
 /* GET /api/whoami: the identity the request acts with, as JSON. */
-enum err api_auth_whoami(struct req *r);
+enum err api_auth_whoami(struct req *r, const struct identity *id);
 
 /* GET /api/admin/ping: 200 for admin and platform, 403 for members. */
-enum err api_auth_admin_ping(struct req *r);
+enum err api_auth_admin_ping(struct req *r, const struct identity *id);
 
 #endif

@@ -4,7 +4,6 @@
 #include <stdint.h>
 
 #include "http/api_events.h"
-#include "http/authz.h"
 #include "engine/db.h"
 #include "engine/events.h"
 #include "engine/identity.h"
@@ -13,17 +12,15 @@
 #include "http/resp.h"
 
 enum err
-api_events_list(struct req *r)
+api_events_list(struct req *r, const struct identity *id)
 {
-	const struct identity *id;
 	struct json_object *out = NULL;
 	const char *errstr = NULL;
 	long long after, limit;
 	PGconn *pg;
 	enum err rc;
 
-	if ((rc = authz_check(r, AUTHZ_FILES_READ, &id)) != ERR_OK ||
-	    (rc = querystring_get_int(r, "after", 0, INT64_MAX, 0, &after)) != ERR_OK ||
+	if ((rc = querystring_get_int(r, "after", 0, INT64_MAX, 0, &after)) != ERR_OK ||
 	    (rc = querystring_get_int(r, "limit", 1, EVENTS_LIMIT_MAX, EVENTS_LIMIT_DEFAULT,
 	    &limit)) != ERR_OK)
 		return rc;
@@ -31,12 +28,8 @@ api_events_list(struct req *r)
 		return ERR_DB;
 	/* The customer comes from the identity alone: invariant 4. */
 	if ((rc = events_list(pg, id->customer, (int64_t)after, (int)limit, &out,
-	    &errstr)) != ERR_OK) {
-		if (rc == ERR_DB)
-			return ERR_DB;
-		log_errorx("events: %s", errstr ? errstr : err_strerror(rc));
-		return req_fail(r, ERR_INTERNAL, NULL, "internal error");
-	}
+	    &errstr)) != ERR_OK)
+		return req_fail_engine(r, rc, REQ_CUSTOMER, "listing events", errstr);
 	resp_ok(r, out);
 	return ERR_OK;
 }

@@ -4,6 +4,6 @@
 
 #include "http/req.h"
 
-enum err api_events_list(struct req *r);	/* GET /api/storage/events?after=ID&limit=N */
+enum err api_events_list(struct req *r, const struct identity *id);	/* GET /api/storage/events?after=ID&limit=N */
 
 #endif

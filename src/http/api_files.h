@@ -4,8 +4,8 @@
 
 #include "http/req.h"
 
-enum err api_files_list(struct req *r);		/* GET /api/storage/files */
-enum err api_files_get(struct req *r);		/* GET /api/storage/files/{id} */
-enum err api_files_delete(struct req *r);	/* DELETE /api/storage/files/{id} */
+enum err api_files_list(struct req *r, const struct identity *id);		/* GET /api/storage/files */
+enum err api_files_get(struct req *r, const struct identity *id);		/* GET /api/storage/files/{id} */
+enum err api_files_delete(struct req *r, const struct identity *id);	/* DELETE /api/storage/files/{id} */
 
 #endif

@@ -17,10 +17,11 @@
 #include "daemon/scoreboard.h"
 
 enum err
-api_health_healthz(struct req *r)
+api_health_healthz(struct req *r, const struct identity *id)
 {
 	struct json_object *o = json_object_new_object();
 
+	(void)id;
 	json_object_object_add(o, "status", json_object_new_string("ok"));
 	resp_json(r, 200, o, NULL);
 	return ERR_OK;
@@ -31,7 +32,7 @@ api_health_healthz(struct req *r)
 static int api_health_schema_seen = -1;
 
 enum err
-api_health_readyz(struct req *r)
+api_health_readyz(struct req *r, const struct identity *id)
 {
 	struct json_object *o = json_object_new_object(), *checks;
 	const struct store_backend *store;
@@ -40,6 +41,7 @@ api_health_readyz(struct req *r)
 	int have, want = migrate_latest(), ready;
 	void *sh;
 
+	(void)id;
 	/* A cofferd newer than the schema would fail on its first statement
 	 * that needs a new migration: not ready until `cofferctl migrate`. */
 	if (db == ERR_OK) {
@@ -72,23 +74,25 @@ api_health_readyz(struct req *r)
 }
 
 enum err
-api_health_status(struct req *r)
+api_health_status(struct req *r, const struct identity *id)
 {
 	int full = r->query != NULL && strstr(r->query, "full") != NULL;
 
+	(void)id;
 	resp_json(r, 200, sb_status_json("coffer", full), NULL);
 	return ERR_OK;
 }
 
-/* Prometheus text; nginx lets only loopback ask (nginx/coffer-site.conf.in). */
+/* Prometheus text; only loopback may ask (router.c, and nginx/coffer-site.conf.in). */
 enum err
-api_health_metrics(struct req *r)
+api_health_metrics(struct req *r, const struct identity *id)
 {
 	const struct metrics_route *routes;
 	int n = router_routes(&routes);
 	size_t len;
 	char *text = metrics_render(routes, n, &len);
 
+	(void)id;
 	resp_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 	free(text);
 	return ERR_OK;
@@ -96,11 +100,12 @@ api_health_metrics(struct req *r)
 
 #ifdef COFFER_TEST_HOOKS
 enum err
-api_health_debug_sleep(struct req *r)
+api_health_debug_sleep(struct req *r, const struct identity *id)
 {
 	long ms = 0;
 	struct timespec ts;
 
+	(void)id;
 	if (r->query != NULL && strncmp(r->query, "ms=", 3) == 0)
 		ms = strtol(r->query + 3, NULL, 10);
 	if (ms < 0 || ms > 600000)
@@ -109,13 +114,14 @@ api_health_debug_sleep(struct req *r)
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) == -1)
 		;
-	return api_health_healthz(r);
+	return api_health_healthz(r, NULL);
 }
 
 enum err
-api_health_debug_crash(struct req *r)
+api_health_debug_crash(struct req *r, const struct identity *id)
 {
 	(void)r;
+	(void)id;
 	abort();
 }
 #endif

@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "http/api_links.h"
-#include "http/authz.h"
 #include "base/conf.h"
 #include "http/files.h"
 #include "engine/identity.h"
@@ -26,38 +25,35 @@ static enum err
 api_links_ref(struct req *r, const char *customer_id, const char *file_id,
     struct link_file *f)
 {
-	enum err rc = files_link_ref(r, customer_id, file_id, f);
+	const char *errstr = NULL;
+	enum err rc = files_link_ref(r, customer_id, file_id, f, &errstr);
 
-	if (rc == ERR_NOTFOUND)
-		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
-	if (rc != ERR_OK && rc != ERR_DB)
-		return req_fail(r, ERR_INTERNAL, NULL, "lookup failed");
-	if (rc == ERR_OK && !f->active)
+	if (rc != ERR_OK)
+		return req_fail_engine(r, rc, REQ_FILE, "looking up a link's file", errstr);
+	if (!f->active)
 		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
 		    "This storage account is suspended");
-	return rc;
+	return ERR_OK;
 }
 
 enum err
-api_links_url(struct req *r)
+api_links_url(struct req *r, const struct identity *id)
 {
-	const struct identity *id;
 	struct json_object *o;
 	struct link_file f;
-	const char *url;
+	const char *url, *code, *errstr;
 	char when[32];
 	long long expires_in;
 	int64_t exp;
 	enum err rc;
 
-	if ((rc = authz_check(r, AUTHZ_FILES_READ, &id)) != ERR_OK ||
-	    (rc = querystring_get_int(r, "expiresIn", LINK_EXPIRES_MIN, LINK_EXPIRES_MAX,
+	if ((rc = querystring_get_int(r, "expiresIn", LINK_EXPIRES_MIN, LINK_EXPIRES_MAX,
 	    LINK_EXPIRES_DEFAULT, &expires_in)) != ERR_OK)
 		return rc;
 	if ((rc = api_links_ref(r, id->customer, r->args[0], &f)) != ERR_OK)
 		return rc;
-	if ((rc = link_make(r, &f, expires_in, &url, &exp)) != ERR_OK)
-		return rc;
+	if ((rc = link_make(r, &f, expires_in, &url, &exp, &code, &errstr)) != ERR_OK)
+		return req_fail(r, rc, code, "%s", errstr);
 	link_iso8601(exp, when, sizeof(when));
 	o = json_object_new_object();
 	json_object_object_add(o, "url", json_object_new_string(url));
@@ -98,7 +94,7 @@ api_links_mime_ok(const char *t)
  * the bytes from its internal /_objects/ location with sendfile.
  */
 enum err
-api_links_download(struct req *r)
+api_links_download(struct req *r, const struct identity *id)
 {
 	const char *exp_s = NULL, *sig = NULL;
 	char cd[LINK_DISPOSITION_MAX];
@@ -106,6 +102,7 @@ api_links_download(struct req *r)
 	int64_t now = (int64_t)time(NULL), exp = 0;
 	enum err rc;
 
+	(void)id;	/* none: the link is the credential */
 	/* Only the local backend's links come here; S3 links go to S3. */
 	if (r->conf->storage_type != STORAGE_LOCAL || r->conf->link_key == NULL)
 		return req_fail(r, ERR_NOTFOUND, NULL, "No such endpoint");

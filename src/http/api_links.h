@@ -4,7 +4,7 @@
 
 #include "http/req.h"
 
-enum err api_links_url(struct req *r);		/* GET /api/storage/files/{id}/url */
-enum err api_links_download(struct req *r);	/* GET /dl/{customer}/{file id}?exp=&sig= */
+enum err api_links_url(struct req *r, const struct identity *id);		/* GET /api/storage/files/{id}/url */
+enum err api_links_download(struct req *r, const struct identity *id);	/* GET /dl/{customer}/{file id}?exp=&sig= */
 
 #endif

@@ -6,7 +6,6 @@
 
 #include "http/api_storage.h"
 #include "engine/handles.h"
-#include "http/authz.h"
 #include "http/body.h"
 #include "engine/db.h"
 #include "http/files.h"
@@ -22,51 +21,34 @@
 
 #define DELETE_BODY_MAX	(16 * 1024)
 
-/* A failed report or recalculation, told without internals. */
-static enum err
-api_storage_fail(struct req *r, enum err rc, const char *errstr)
-{
-	if (rc == ERR_NOTFOUND)
-		return req_fail(r, ERR_NOTFOUND, "CUSTOMER_NOT_FOUND",
-		    "No storage account exists for this customer");
-	if (rc == ERR_DB)
-		return ERR_DB;
-	log_errorx("%s: %s", r->route, errstr ? errstr : err_strerror(rc));
-	return req_fail(r, ERR_INTERNAL, NULL, "internal error");
-}
-
 enum err
-api_storage_quota(struct req *r)
+api_storage_quota(struct req *r, const struct identity *id)
 {
-	const struct identity *id;
 	struct quota_info q;
 	const char *errstr = NULL;
 	PGconn *pg;
 	enum err rc;
 
-	if ((rc = authz_check(r, AUTHZ_FILES_READ, &id)) != ERR_OK ||
-	    (rc = (pg = db_conn()) == NULL ? ERR_DB : ERR_OK) != ERR_OK)
-		return rc;
+	if ((pg = db_conn()) == NULL)
+		return ERR_DB;
 	if ((rc = quota_get(pg, id->customer, &q, &errstr)) != ERR_OK)
-		return api_storage_fail(r, rc, errstr);
+		return req_fail_engine(r, rc, REQ_CUSTOMER, "reading the quota", errstr);
 	resp_ok(r, quota_info_json(&q));
 	return ERR_OK;
 }
 
 enum err
-api_storage_stats(struct req *r)
+api_storage_stats(struct req *r, const struct identity *id)
 {
-	const struct identity *id;
 	struct json_object *o = NULL;
 	const char *errstr = NULL;
 	PGconn *pg;
 	enum err rc;
 
-	if ((rc = authz_check(r, AUTHZ_FILES_READ, &id)) != ERR_OK ||
-	    (rc = (pg = db_conn()) == NULL ? ERR_DB : ERR_OK) != ERR_OK)
-		return rc;
+	if ((pg = db_conn()) == NULL)
+		return ERR_DB;
 	if ((rc = quota_stats(pg, id->customer, &o, &errstr)) != ERR_OK)
-		return api_storage_fail(r, rc, errstr);
+		return req_fail_engine(r, rc, REQ_CUSTOMER, "reading the stats", errstr);
 	resp_ok(r, o);
 	return ERR_OK;
 }
@@ -89,11 +71,10 @@ api_storage_field(struct req *r, const struct multipart_result *mp, const char *
 }
 
 enum err
-api_storage_upload(struct req *r)
+api_storage_upload(struct req *r, const struct identity *id)
 {
 	struct multipart_limits lim;
 	struct multipart_result mp;
-	const struct identity *id;
 	const struct multipart_field *meta;
 	struct upload_src src;
 	struct json_object *out;
@@ -102,8 +83,7 @@ api_storage_upload(struct req *r)
 	enum mp_err mrc;
 	enum err rc;
 
-	if ((rc = authz_check(r, AUTHZ_FILES_WRITE, &id)) != ERR_OK ||
-	    (rc = body_get(r, &b)) != ERR_OK)
+	if ((rc = body_get(r, &b)) != ERR_OK)
 		return rc;
 	ctype = req_param(r, "CONTENT_TYPE");
 	if (b.len == 0)
@@ -151,16 +131,14 @@ api_storage_upload(struct req *r)
 }
 
 enum err
-api_storage_put(struct req *r)
+api_storage_put(struct req *r, const struct identity *id)
 {
-	const struct identity *id;
 	struct upload_src src;
 	struct json_object *out;
 	struct body b;
 	enum err rc;
 
-	if ((rc = authz_check(r, AUTHZ_FILES_WRITE, &id)) != ERR_OK ||
-	    (rc = body_get(r, &b)) != ERR_OK ||
+	if ((rc = body_get(r, &b)) != ERR_OK ||
 	    (rc = upload_check_size(r, b.len, 0)) != ERR_OK)
 		return rc;
 	memset(&src, 0, sizeof(src));
@@ -184,9 +162,8 @@ api_storage_put(struct req *r)
 }
 
 enum err
-api_storage_delete_path(struct req *r)
+api_storage_delete_path(struct req *r, const struct identity *id)
 {
-	const struct identity *id;
 	struct json_object *o, *fp;
 	struct storekey key;
 	const char *path, *code = NULL, *errstr = NULL;
@@ -194,8 +171,7 @@ api_storage_delete_path(struct req *r)
 	size_t len;
 	enum err rc;
 
-	if ((rc = authz_check(r, AUTHZ_FILES_WRITE, &id)) != ERR_OK ||
-	    (rc = body_read_small(r, DELETE_BODY_MAX, &body, &len)) != ERR_OK)
+	if ((rc = body_read_small(r, DELETE_BODY_MAX, &body, &len)) != ERR_OK)
 		return rc;
 	o = json_tokener_parse(body);
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
@@ -216,9 +192,8 @@ api_storage_delete_path(struct req *r)
 }
 
 enum err
-api_storage_recalculate(struct req *r)
+api_storage_recalculate(struct req *r, const struct identity *id)
 {
-	const struct identity *id;
 	struct quota_drift drift;
 	const char *errstr = NULL;
 	struct json_object *o;
@@ -226,12 +201,11 @@ api_storage_recalculate(struct req *r)
 	PGconn *pg;
 	enum err rc;
 
-	if ((rc = authz_check(r, AUTHZ_USAGE_RECALCULATE, &id)) != ERR_OK ||
-	    (rc = (pg = db_conn()) == NULL ? ERR_DB : ERR_OK) != ERR_OK)
-		return rc;
+	if ((pg = db_conn()) == NULL)
+		return ERR_DB;
 	memset(&drift, 0, sizeof(drift));
 	if ((rc = quota_recalculate(pg, id->customer, id->user, &drift, &errstr)) != ERR_OK)
-		return api_storage_fail(r, rc, errstr);
+		return req_fail_engine(r, rc, REQ_CUSTOMER, "recalculating", errstr);
 	o = json_object_new_object();
 	/* The seed's shape first, then what the drift was. */
 	json_object_object_add(o, "totalSize", json_object_new_int64(drift.used_after));
@@ -248,13 +222,9 @@ api_storage_recalculate(struct req *r)
 }
 
 enum err
-api_storage_taxonomy(struct req *r)
+api_storage_taxonomy(struct req *r, const struct identity *id)
 {
-	const struct identity *id;
-	enum err rc;
-
-	if ((rc = authz_check(r, AUTHZ_FILES_READ, &id)) != ERR_OK)
-		return rc;
+	(void)id;	/* one taxonomy for every customer */
 	resp_ok(r, storekey_taxonomy_json(handles_taxonomy()));
 	return ERR_OK;
 }

@@ -183,8 +183,7 @@ files_list(struct req *r, const struct identity *id)
 	params[6] = uuid;
 	params[7] = limbuf;
 	if ((rc = db_run(pg, &files_list_stmt, params, &res, &errstr)) != ERR_OK)
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL, "%s",
-		    rc == ERR_DB ? "The database is unavailable; try again" : "listing failed");
+		return req_fail_engine(r, rc, REQ_NONE, "listing files", errstr);
 	pool_cleanup_add(r->pool, files_clear, res);
 	n = PQntuples(res);
 	items = json_object_new_array();
@@ -217,8 +216,7 @@ files_get(struct req *r, const struct identity *id, const char *file_id)
 	params[0] = id->customer;
 	params[1] = file_id;
 	if ((rc = db_run(pg, &files_get_stmt, params, &res, &errstr)) != ERR_OK)
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL, "%s",
-		    rc == ERR_DB ? "The database is unavailable; try again" : "lookup failed");
+		return req_fail_engine(r, rc, REQ_NONE, "reading a file", errstr);
 	pool_cleanup_add(r->pool, files_clear, res);
 	if (PQntuples(res) != 1)
 		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
@@ -228,9 +226,9 @@ files_get(struct req *r, const struct identity *id, const char *file_id)
 
 enum err
 files_link_ref(struct req *r, const char *customer_id, const char *file_id,
-    struct link_file *out)
+    struct link_file *out, const char **errstr)
 {
-	const char *params[2], *errstr = NULL;
+	const char *params[2];
 	PGresult *res;
 	PGconn *pg;
 	enum err rc;
@@ -241,11 +239,8 @@ files_link_ref(struct req *r, const char *customer_id, const char *file_id,
 		return ERR_DB;
 	params[0] = customer_id;
 	params[1] = file_id;
-	if ((rc = db_run(pg, &files_link_stmt, params, &res, &errstr)) != ERR_OK) {
-		if (rc != ERR_DB)
-			log_errorx("looking up %s: %s", file_id, errstr ? errstr : "?");
-		return rc == ERR_DB ? ERR_DB : ERR_INTERNAL;
-	}
+	if ((rc = db_run(pg, &files_link_stmt, params, &res, errstr)) != ERR_OK)
+		return rc;
 	pool_cleanup_add(r->pool, files_clear, res);
 	if (PQntuples(res) != 1)
 		return ERR_NOTFOUND;
@@ -278,11 +273,8 @@ files_delete(struct req *r, const struct identity *id, const char *file_id,
 	rc = file_id != NULL ?
 	    quota_delete(pg, id->customer, file_id, id->user, &del, &errstr) :
 	    quota_delete_key(pg, id->customer, storage_key, id->user, &del, &errstr);
-	if (rc == ERR_NOTFOUND || rc == ERR_BADREQ)
-		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
 	if (rc != ERR_OK)
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
-		    "The database is unavailable; try again");
+		return req_fail_engine(r, rc, REQ_FILE, "deleting a file", errstr);
 	/* The row is deleted and the usage released: the request has
 	 * succeeded.  The object follows now, or via the reconciler. */
 	if (handles_store(&store, &sh, &errstr) == ERR_OK &&

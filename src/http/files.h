@@ -28,11 +28,12 @@ enum err files_get(struct req *r, const struct identity *id, const char *file_id
 /*
  * What a download link of customer_id's stored file file_id needs, into
  * *out (strings in the request pool).  ERR_OK; ERR_NOTFOUND when there is
- * no such stored file (malformed ids included); ERR_DB; ERR_INTERNAL.
- * Nothing is recorded with req_fail(): the caller decides what to say.
+ * no such stored file (malformed ids included); ERR_DB; ERR_INTERNAL
+ * (*errstr says why).  Nothing is recorded with req_fail(): the caller
+ * decides what to say (req_fail_engine()).
  */
 enum err files_link_ref(struct req *r, const char *customer_id, const char *file_id,
-    struct link_file *out);
+    struct link_file *out, const char **errstr);
 
 /*
  * Delete by id or (when file_id is NULL) by storage key: the row and the

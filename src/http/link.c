@@ -148,7 +148,7 @@ link_host_ok(const char *h)
 }
 
 enum err
-link_origin(struct req *r, const char **out)
+link_origin(struct req *r, const char **out, const char **errstr)
 {
 	const char *scheme, *host, *port;
 	char *end;
@@ -180,8 +180,8 @@ bad:
 	log_errorx("link: no [server] public_url and no usable COFFER_LINK_SCHEME, "
 	    "COFFER_LINK_HOST (nginx's first server_name), COFFER_LINK_PORT from nginx "
 	    "(coffer-fastcgi.conf)");
-	return req_fail(r, ERR_BACKEND, "LINKS_DISABLED",
-	    "Download links are not configured on this server");
+	*errstr = "Download links are not configured on this server";
+	return ERR_BACKEND;
 }
 
 void
@@ -196,47 +196,57 @@ link_iso8601(int64_t epoch, char *buf, size_t len)
 
 enum err
 link_make(struct req *r, const struct link_file *f, int64_t expires_in, const char **url,
-    int64_t *expires_at)
+    int64_t *expires_at, const char **code, const char **errstr)
 {
 	const struct store_backend *store;
 	struct store_presign o;
-	const char *errstr = NULL, *origin;
+	const char *origin;
 	char sig[LINK_SIG_HEX + 1], *buf;
 	int64_t exp;
 	void *sh;
 	enum err rc;
 
-	if (expires_in < LINK_EXPIRES_MIN || expires_in > LINK_EXPIRES_MAX)
-		return req_fail(r, ERR_INTERNAL, NULL, "link lifetime out of range");
+	*code = NULL;
+	*errstr = NULL;
+	if (expires_in < LINK_EXPIRES_MIN || expires_in > LINK_EXPIRES_MAX) {
+		*errstr = "link lifetime out of range";
+		return ERR_INTERNAL;
+	}
 	exp = (int64_t)time(NULL) + expires_in;
-	if ((rc = handles_store(&store, &sh, &errstr)) != ERR_OK) {
-		log_warnx("storage backend: %s", errstr ? errstr : "?");
-		return req_fail(r, rc, rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
-		    "The storage backend is unavailable; try again");
+	if ((rc = handles_store(&store, &sh, errstr)) != ERR_OK) {
+		log_warnx("storage backend: %s", *errstr ? *errstr : "?");
+		*code = rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL;
+		*errstr = "The storage backend is unavailable; try again";
+		return rc;
 	}
 	if (store->presign != NULL) {
 		buf = pool_alloc(r->pool, LINK_DISPOSITION_MAX + LINK_URL_MAX);
 		if (link_disposition(f->original_name, buf, LINK_DISPOSITION_MAX) == -1) {
 			log_errorx("link: a name of %zu bytes does not fit a Content-Disposition",
 			    strlen(f->original_name));
-			return req_fail(r, ERR_INTERNAL, NULL, "cannot make a link");
+			*errstr = "the name does not fit a Content-Disposition";
+			return ERR_INTERNAL;
 		}
 		o.content_disposition = buf;
 		o.content_type = f->mime_type;
 		if ((rc = store->presign(sh, f->storage_key, exp, &o, buf + LINK_DISPOSITION_MAX,
-		    LINK_URL_MAX, &errstr)) != ERR_OK) {
-			log_errorx("presigning %s: %s", f->storage_key, errstr ? errstr : "?");
-			return req_fail(r, ERR_INTERNAL, NULL, "cannot make a link");
+		    LINK_URL_MAX, errstr)) != ERR_OK) {
+			log_errorx("presigning %s: %s", f->storage_key, *errstr ? *errstr : "?");
+			return ERR_INTERNAL;
 		}
 		*url = buf + LINK_DISPOSITION_MAX;
 		*expires_at = exp;
 		return ERR_OK;
 	}
-	if (r->conf->link_key == NULL)
-		return req_fail(r, ERR_BACKEND, "LINKS_DISABLED",
-		    "Download links are not configured on this server");
-	if ((rc = link_origin(r, &origin)) != ERR_OK)
+	if (r->conf->link_key == NULL) {
+		*code = "LINKS_DISABLED";
+		*errstr = "Download links are not configured on this server";
+		return ERR_BACKEND;
+	}
+	if ((rc = link_origin(r, &origin, errstr)) != ERR_OK) {
+		*code = "LINKS_DISABLED";
 		return rc;
+	}
 	link_sign(r->conf->link_key, f->customer_id, f->file_id, exp, sig);
 	*url = pool_printf(r->pool, "%s/dl/%s/%s?exp=%" PRId64 "&sig=%s", origin,
 	    f->customer_id, f->file_id, exp, sig);

@@ -66,22 +66,26 @@ enum link_verdict link_verify(const char *key, const char *customer_id, const ch
  * COFFER_LINK_PORT params nginx sets (coffer-fastcgi.conf: $scheme,
  * $server_name, $server_port; the scheme's default port is left out), never
  * from the request's Host.  *out is in the request pool.  ERR_BACKEND
- * (LINKS_DISABLED, recorded with req_fail() and logged) when they are
- * missing or malformed (server_name "_"): a deployment error.
+ * (logged; *errstr, static, for people) when they are missing or malformed
+ * (server_name "_"): a deployment error; link_make() calls it
+ * LINKS_DISABLED.  Nothing is recorded in r.
  */
-enum err link_origin(struct req *r, const char **out);
+enum err link_origin(struct req *r, const char **out, const char **errstr);
 
 /*
  * A download link for f, valid for expires_in seconds from now: the
  * backend's presigned URL (carrying f's Content-Type and name) when it has
  * presign, else origin/dl/<customer>/<file id>?exp=<epoch>&sig=<hex>.
- * *url is in the request pool; *expires_at is absolute.  Errors are
- * recorded with req_fail(): ERR_BACKEND (no backend handle), ERR_INTERNAL
- * (no link key or origin for a local backend, or the backend could not
- * sign).
+ * *url is in the request pool; *expires_at is absolute.  Errors come
+ * with *code (a machine code or NULL for rc's default) and *errstr (static
+ * or in the backend's handle; for people) saying why, nothing recorded in
+ * r: ERR_BACKEND (no backend handle: BACKEND_UNAVAILABLE; no link key for
+ * a local backend, or no origin: LINKS_DISABLED), ERR_INTERNAL (a
+ * lifetime out of range, or the backend could not sign); all but a missing
+ * link key are logged here.
  */
 enum err link_make(struct req *r, const struct link_file *f, int64_t expires_in,
-    const char **url, int64_t *expires_at);
+    const char **url, int64_t *expires_at, const char **code, const char **errstr);
 
 /* ISO 8601 UTC ("2024-05-01T12:00:00Z") of epoch into buf (21 bytes or more). */
 void link_iso8601(int64_t epoch, char *buf, size_t len);

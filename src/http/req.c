@@ -1,7 +1,9 @@
-/* req.c - request parameters and recording a handler's failure. */
+/* req.c - request parameters, and recording a handler's failure (engine failures mapped in one place). */
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,32 @@ req_fail(struct req *r, enum err rc, const char *code, const char *fmt, ...)
 	r->err_code = code;
 	r->err_msg = pool_strdup(r->pool, buf);
 	return rc;
+}
+
+enum err
+req_fail_engine(struct req *r, enum err rc, enum req_subject about, const char *what,
+    const char *errstr)
+{
+	if (about == REQ_FILE && (rc == ERR_NOTFOUND || rc == ERR_BADREQ))
+		return req_fail(r, ERR_NOTFOUND, "FILE_NOT_FOUND", "File not found");
+	if (about == REQ_CUSTOMER && rc == ERR_NOTFOUND)
+		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
+		    "No storage account exists for this customer");
+	if (about == REQ_CUSTOMER && rc == ERR_FORBIDDEN)
+		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
+		    "This customer's storage is suspended");
+	switch (rc) {
+	case ERR_DB:
+		return req_fail(r, ERR_DB, NULL, "The database is unavailable; try again");
+	case ERR_BACKEND:
+		return req_fail(r, ERR_BACKEND, NULL,
+		    "The storage backend is unavailable; try again");
+	case ERR_NOMEM:
+		return req_fail(r, ERR_NOMEM, NULL, "The server is temporarily overloaded");
+	default:
+		log_errorx("%s: %s", what, errstr ? errstr : err_strerror(rc));
+		return req_fail(r, ERR_INTERNAL, NULL, "internal error");
+	}
 }
 
 static void
@@ -91,3 +119,25 @@ done:
 	*out = id;
 	return ERR_OK;
 }
+
+#ifdef COFFER_TEST_HOOKS
+void
+req_test_pause(struct req *r, const char *stage)
+{
+	const char *v = req_param(r, "HTTP_X_COFFER_TEST_PAUSE");
+	size_t n = strlen(stage);
+	struct timespec ts;
+	long ms;
+
+	if (v == NULL || strncmp(v, stage, n) != 0 || v[n] != ':')
+		return;
+	ms = strtol(v + n + 1, NULL, 10);
+	if (ms <= 0 || ms > 60000)
+		return;
+	log_info("test hook: pausing %ld ms %s", ms, stage);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+#endif

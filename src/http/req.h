@@ -37,6 +37,9 @@ struct req {
 	const char		*err_code;	/* e.g. "INVALID_CATEGORY" */
 	const char		*err_msg;	/* for people; never internals */
 	struct json_object	*err_extra;	/* merged into the error body; set with req_fail_extra() */
+	/* "Name: value\r\n" lines every response of this request carries,
+	 * errors included (the tus headers); NULL: none. */
+	const char		*resp_headers;
 };
 
 /* A FastCGI parameter, or NULL when absent.  Owned by libfcgi. */
@@ -49,6 +52,32 @@ const char *req_param(const struct req *r, const char *name);
  */
 enum err req_fail(struct req *r, enum err rc, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* What an engine call was about: it says what ERR_NOTFOUND means. */
+enum req_subject {
+	REQ_NONE,		/* a step of ours: any ERR_NOTFOUND is a defect */
+	REQ_CUSTOMER,		/* the customer: no storage account, or suspended */
+	REQ_FILE,		/* a file: no such live file of this customer */
+};
+
+/*
+ * The one mapping of an engine or store failure rc to what the client
+ * hears, recorded with req_fail(); returns the enum err for resp_error().
+ *   REQ_FILE      ERR_NOTFOUND, ERR_BADREQ (a malformed id names no
+ *                 file): 404 FILE_NOT_FOUND
+ *   REQ_CUSTOMER  ERR_NOTFOUND: 403 CUSTOMER_NOT_FOUND, as /auth says it
+ *                 (docs/AUTH.md); ERR_FORBIDDEN: 403 CUSTOMER_SUSPENDED
+ *   ERR_DB        503 DATABASE_UNAVAILABLE (db.c has logged why)
+ *   ERR_BACKEND   503 BACKEND_UNAVAILABLE (the store or caller has logged why)
+ *   ERR_NOMEM     503 OVERLOADED
+ *   anything else 500 INTERNAL_ERROR, logged with what and errstr: a
+ *                 defect or a deployment error, never the client's doing
+ * Failures that carry the caller's detail (ERR_QUOTA and ERR_TOOBIG with
+ * their figures) are mapped by the caller before it falls back on this.
+ * what names the step for the log ("listing files"); errstr may be NULL.
+ */
+enum err req_fail_engine(struct req *r, enum err rc, enum req_subject about, const char *what,
+    const char *errstr);
 
 /*
  * Add key = val (taken over) to the fields merged into the error body
@@ -71,5 +100,17 @@ void req_fail_extra(struct req *r, const char *key, struct json_object *val);
  * /auth runs) and its failures are the request's own 4xx/503.
  */
 enum err req_identity(struct req *r, const struct identity **out);
+
+#ifdef COFFER_TEST_HOOKS
+/*
+ * Test builds only: "X-Coffer-Test-Pause: STAGE:MS" holds the worker at a
+ * named stage (after-reserve, after-put, tus-after-write, ...) for MS
+ * milliseconds, logging "test hook: pausing MS ms STAGE", so a test can
+ * kill it there.
+ */
+void req_test_pause(struct req *r, const char *stage);
+#else
+#define req_test_pause(r, stage) ((void)0)
+#endif
 
 #endif

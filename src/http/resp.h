@@ -15,8 +15,16 @@ const char *resp_code_for(enum err rc);
 /*
  * Send obj as the whole JSON body with status.  Takes ownership of obj.
  * extra_headers, if not NULL, is one or more "Name: value\r\n" lines.
+ * Every response (this, resp_empty(), so every error too) also carries
+ * r->resp_headers.
  */
 void resp_json(struct req *r, int status, struct json_object *obj, const char *extra_headers);
+
+/*
+ * A response without a body: status, then headers (one or more
+ * "Name: value\r\n" lines, or NULL).  HEAD answers and 204s.
+ */
+void resp_empty(struct req *r, int status, const char *headers);
 
 /* Send len bytes of body (borrowed) as content_type with status. */
 void resp_text(struct req *r, int status, const char *content_type, const char *body,

@@ -1,4 +1,4 @@
-/* router.c - the route table: which handler serves which method and path. */
+/* router.c - the route table: which handler serves which method and path, and who may call it. */
 #include "config.h"
 
 #include <string.h>
@@ -9,49 +9,69 @@
 #include "http/api_health.h"
 #include "http/api_links.h"
 #include "http/api_storage.h"
+#include "http/api_tus.h"
+#include "http/authz.h"
 #include "daemon/metrics.h"
 #include "base/pool.h"
 #include "http/req.h"
 #include "http/resp.h"
 #include "http/router.h"
 
-typedef enum err (*route_handler)(struct req *);
+/* A handler runs only after the router has checked its access level; id
+ * is the caller's identity, NULL for AUTHZ_PUBLIC and AUTHZ_LOOPBACK. */
+typedef enum err (*route_handler)(struct req *, const struct identity *id);
 
 struct route {
-	const char	*method;
-	const char	*pattern;	/* a "*" segment matches one path segment */
-	route_handler	 handler;
+	const char		*method;
+	const char		*pattern;	/* a "*" segment matches one path segment */
+	enum authz_action	 access;	/* who may call it: authz.h */
+	route_handler		 handler;
 };
 
+/*
+ * Who may call what: the one table to audit.  Every level but PUBLIC and
+ * LOOPBACK needs the identity nginx's auth_request put on the request;
+ * MEMBER and ADMIN also need a customer (a platform identity names one
+ * with the Coffer-Customer header).  docs/AUTH.md, "Routes".
+ */
 static const struct route routes[] = {
-	{ "GET", "/healthz", api_health_healthz },
-	{ "GET", "/readyz", api_health_readyz },
-	{ "GET", "/status", api_health_status },
-	{ "GET", "/metrics", api_health_metrics },
-	/* nginx's auth_request target; nginx exposes it only as internal /_auth. */
-	{ "GET", "/auth", api_auth_check },
-	{ "GET", "/api/whoami", api_auth_whoami },
-	{ "GET", "/api/admin/ping", api_auth_admin_ping },
+	{ "GET", "/healthz", AUTHZ_PUBLIC, api_health_healthz },
+	{ "GET", "/readyz", AUTHZ_PUBLIC, api_health_readyz },
+	{ "GET", "/status", AUTHZ_LOOPBACK, api_health_status },
+	{ "GET", "/metrics", AUTHZ_LOOPBACK, api_health_metrics },
+	/* nginx's auth_request target (it checks the credential itself);
+	 * nginx exposes it only as internal /_auth. */
+	{ "GET", "/auth", AUTHZ_PUBLIC, api_auth_check },
+	{ "GET", "/api/whoami", AUTHZ_IDENTIFIED, api_auth_whoami },
+	{ "GET", "/api/admin/ping", AUTHZ_ADMIN, api_auth_admin_ping },
 	/* The seed's routes, with the seed's shapes. */
-	{ "GET", "/api/storage/quota", api_storage_quota },
-	{ "GET", "/api/storage/stats", api_storage_stats },
-	{ "POST", "/api/storage/upload", api_storage_upload },
-	{ "DELETE", "/api/storage/file", api_storage_delete_path },
-	{ "POST", "/api/storage/recalculate", api_storage_recalculate },
+	{ "GET", "/api/storage/quota", AUTHZ_MEMBER, api_storage_quota },
+	{ "GET", "/api/storage/stats", AUTHZ_MEMBER, api_storage_stats },
+	{ "POST", "/api/storage/upload", AUTHZ_MEMBER, api_storage_upload },
+	{ "DELETE", "/api/storage/file", AUTHZ_MEMBER, api_storage_delete_path },
+	/* The seed guarded this with the customer check alone (its defect). */
+	{ "POST", "/api/storage/recalculate", AUTHZ_ADMIN, api_storage_recalculate },
 	/* Beyond the seed. */
-	{ "GET", "/api/storage/taxonomy", api_storage_taxonomy },
-	{ "GET", "/api/storage/events", api_events_list },
-	{ "GET", "/api/storage/files", api_files_list },
-	{ "PUT", "/api/storage/files", api_storage_put },
-	{ "GET", "/api/storage/files/*", api_files_get },
-	{ "DELETE", "/api/storage/files/*", api_files_delete },
-	{ "GET", "/api/storage/files/*/url", api_links_url },
+	{ "GET", "/api/storage/taxonomy", AUTHZ_MEMBER, api_storage_taxonomy },
+	{ "GET", "/api/storage/events", AUTHZ_MEMBER, api_events_list },
+	{ "GET", "/api/storage/files", AUTHZ_MEMBER, api_files_list },
+	{ "PUT", "/api/storage/files", AUTHZ_MEMBER, api_storage_put },
+	{ "GET", "/api/storage/files/*", AUTHZ_MEMBER, api_files_get },
+	{ "DELETE", "/api/storage/files/*", AUTHZ_MEMBER, api_files_delete },
+	{ "GET", "/api/storage/files/*/url", AUTHZ_MEMBER, api_links_url },
+	/* Resumable uploads, tus 1.0 (docs/TUS.md); OPTIONS is discovery. */
+	{ "OPTIONS", "/api/storage/uploads", AUTHZ_IDENTIFIED, api_tus_options },
+	{ "POST", "/api/storage/uploads", AUTHZ_MEMBER, api_tus_create },
+	{ "OPTIONS", "/api/storage/uploads/*", AUTHZ_IDENTIFIED, api_tus_options },
+	{ "HEAD", "/api/storage/uploads/*", AUTHZ_MEMBER, api_tus_head },
+	{ "PATCH", "/api/storage/uploads/*", AUTHZ_MEMBER, api_tus_patch },
+	{ "DELETE", "/api/storage/uploads/*", AUTHZ_MEMBER, api_tus_delete },
 	/* Download links of the local backend: the link is the credential
 	 * (nginx's /dl/ has no auth_request); docs/BACKENDS.md. */
-	{ "GET", "/dl/*/*", api_links_download },
+	{ "GET", "/dl/*/*", AUTHZ_PUBLIC, api_links_download },
 #ifdef COFFER_TEST_HOOKS
-	{ "GET", "/debug/sleep", api_health_debug_sleep },
-	{ "GET", "/debug/crash", api_health_debug_crash },
+	{ "GET", "/debug/sleep", AUTHZ_PUBLIC, api_health_debug_sleep },
+	{ "GET", "/debug/crash", AUTHZ_PUBLIC, api_health_debug_crash },
 #endif
 };
 
@@ -102,6 +122,7 @@ void
 router_dispatch(struct req *r)
 {
 	const struct route *rt, *found = NULL;
+	const struct identity *id;
 	int path_known = 0;
 	enum err rc;
 	size_t i;
@@ -130,7 +151,8 @@ router_dispatch(struct req *r)
 	}
 	r->route = found->pattern;
 	r->route_id = (int)(found - routes);
-	rc = found->handler(r);
+	if ((rc = authz_check(r, found->access, &id)) == ERR_OK)
+		rc = found->handler(r, id);
 	if (rc != ERR_OK)
 		resp_error(r, rc);
 	else if (r->status == 0)

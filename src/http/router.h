@@ -5,9 +5,11 @@
 #include "http/req.h"
 
 /*
- * Find the handler for r->method and r->path, fill r->route and r->args,
- * run it, and turn a failure into the error response.  Unknown path: 404;
- * known path with another method: 405.
+ * Find the route for r->method and r->path, fill r->route and r->args,
+ * check the caller may call it (authz_check() with the route's access
+ * level), run its handler with the identity, and turn a failure into the
+ * error response.  Unknown path: 404; known path with another method: 405;
+ * refused: 403 (or 400 CUSTOMER_REQUIRED), the handler never runs.
  */
 void router_dispatch(struct req *r);
 

@@ -34,36 +34,8 @@ upload_nonempty(const char *s)
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-#ifdef COFFER_TEST_HOOKS
-/*
- * Test builds only: "X-Coffer-Test-Pause: STAGE:MS" holds the worker at a
- * stage (after-reserve, after-put) so a test can kill it there.
- */
-static void
-upload_test_pause(struct req *r, const char *stage)
-{
-	const char *v = req_param(r, "HTTP_X_COFFER_TEST_PAUSE");
-	size_t n = strlen(stage);
-	struct timespec ts;
-	long ms;
 
-	if (v == NULL || strncmp(v, stage, n) != 0 || v[n] != ':')
-		return;
-	ms = strtol(v + n + 1, NULL, 10);
-	if (ms <= 0 || ms > 60000)
-		return;
-	log_info("test hook: pausing %ld ms %s", ms, stage);
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1)
-		;
-}
-#else
-#define upload_test_pause(r, stage) ((void)0)
-#endif
-
-/* A display name: the client's, cut to a sane length, or a neutral one. */
-static const char *
+const char *
 upload_name(struct req *r, const char *name)
 {
 	size_t n;
@@ -133,8 +105,7 @@ upload_quota_extra(struct req *r, const struct quota_refusal *why)
 	req_fail_extra(r, "maxFileSize", json_object_new_int64(why->max_file_size));
 }
 
-/* A reservation or record the quota engine refused, or could not make. */
-static enum err
+enum err
 upload_refused(struct req *r, enum err rc, const struct quota_refusal *why, const char *errstr)
 {
 	char fmt1[QUOTA_FMT_LEN], fmt2[QUOTA_FMT_LEN];
@@ -159,17 +130,8 @@ upload_refused(struct req *r, enum err rc, const struct quota_refusal *why, cons
 		quota_format_bytes(why->max_file_size, fmt1, sizeof(fmt1));
 		return req_fail(r, ERR_TOOBIG, "FILE_TOO_LARGE",
 		    "The file is larger than your plan's maximum of %s", fmt1);
-	case ERR_NOTFOUND:
-		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_NOT_FOUND",
-		    "No storage account exists for this customer");
-	case ERR_FORBIDDEN:
-		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
-		    "This customer's storage is suspended");
 	default:
-		if (rc != ERR_DB)
-			log_errorx("recording the upload: %s", errstr ? errstr : "?");
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
-		    "The database is unavailable; try again");
+		return req_fail_engine(r, rc, REQ_CUSTOMER, "recording the upload", errstr);
 	}
 }
 
@@ -217,9 +179,7 @@ upload_put_failed(struct req *r, enum err rc, const char *key, const char *errst
 	 * failed S3 PUT may have landed itself: no del() here (on S3 it
 	 * would only wait out another round of retries). */
 	log_warnx("writing %s: %s", key, errstr ? errstr : "?");
-	return req_fail(r, rc == ERR_BACKEND ? ERR_BACKEND : ERR_INTERNAL,
-	    rc == ERR_BACKEND ? "BACKEND_UNAVAILABLE" : NULL,
-	    "The storage backend is unavailable; try again");
+	return req_fail_engine(r, rc, REQ_NONE, "writing the object", errstr);
 }
 
 /*
@@ -239,7 +199,7 @@ upload_write_record(struct req *r, const struct store_backend *store, void *sh,
 
 	if ((rc = store->put(sh, up->storage_key, put, &errstr)) != ERR_OK)
 		return upload_put_failed(r, rc, up->storage_key, errstr);
-	upload_test_pause(r, "after-put");
+	req_test_pause(r, "after-put");
 	if ((rc = quota_record(pg, up, file_id, &why, &errstr)) == ERR_OK)
 		return ERR_OK;
 	/* ERR_DB may mean the connection died after PostgreSQL committed:
@@ -263,24 +223,65 @@ upload_reserve_write_commit(struct req *r, const struct identity *id,
 
 	if ((rc = quota_reserve(pg, up, file_id, &why, &errstr)) != ERR_OK)
 		return upload_refused(r, rc, &why, errstr);
-	upload_test_pause(r, "after-reserve");
+	req_test_pause(r, "after-reserve");
 	if ((rc = store->put(sh, up->storage_key, put, &errstr)) != ERR_OK) {
 		if (quota_release(pg, id->customer, file_id, id->user, &errstr) != ERR_OK)
 			log_warnx("releasing %s: %s (the reconciler will)", file_id,
 			    errstr ? errstr : "?");
 		return upload_put_failed(r, rc, up->storage_key, errstr);
 	}
-	upload_test_pause(r, "after-put");
+	req_test_pause(r, "after-put");
 	if ((rc = quota_commit(pg, id->customer, file_id, id->user, &errstr)) != ERR_OK) {
 		/* The client hears "failed": make it true.  Without the object
 		 * the reconciler releases the pending row. */
 		log_warnx("committing %s: %s", file_id, errstr ? errstr : "?");
 		store->del(sh, up->storage_key, &errstr);
 		quota_release(pg, id->customer, file_id, id->user, &errstr);
-		return req_fail(r, rc == ERR_DB ? ERR_DB : ERR_INTERNAL, NULL,
-		    "The database is unavailable; try again");
+		return req_fail_engine(r, rc, REQ_NONE, "committing the upload", NULL);
 	}
 	return ERR_OK;
+}
+
+struct json_object *
+upload_result(struct req *r, const char *customer_id, const char *file_id,
+    const char *keybuf, const char *mimetype, const char *original_name, int64_t size,
+    int64_t charged, const char *sha256_hex)
+{
+	char when[32];
+	const char *url, *code = NULL, *errstr = NULL;
+	int64_t url_expires = 0;
+	struct link_file lf;
+	struct json_object *o;
+
+	/* A download link (the seed's fileUrl).  The upload is done
+	 * whatever happens here: a link that cannot be made is null, and
+	 * GET /api/storage/files/{id}/url makes another. */
+	memset(&lf, 0, sizeof(lf));
+	lf.customer_id = customer_id;
+	lf.file_id = file_id;
+	lf.storage_key = keybuf;
+	lf.mime_type = mimetype;
+	lf.original_name = original_name;
+	if (link_make(r, &lf, LINK_EXPIRES_DEFAULT, &url, &url_expires, &code, &errstr) != ERR_OK) {
+		log_warnx("upload %s: no download link: %s", file_id, errstr ? errstr : "?");
+		url = NULL;
+	}
+	link_iso8601(url_expires, when, sizeof(when));
+
+	o = json_object_new_object();
+	json_object_object_add(o, "success", json_object_new_boolean(1));
+	json_object_object_add(o, "fileId", json_object_new_string(file_id));
+	json_object_object_add(o, "filePath", json_object_new_string(keybuf));
+	json_object_object_add(o, "fileUrl", url ? json_object_new_string(url) : NULL);
+	json_object_object_add(o, "fileUrlExpiresAt", url ? json_object_new_string(when) : NULL);
+	json_object_object_add(o, "fileSize", json_object_new_int64(size));
+	/* What it costs the quota (quota_charge): used sums these. */
+	json_object_object_add(o, "chargedSize", json_object_new_int64(charged));
+	json_object_object_add(o, "mimeType", json_object_new_string(mimetype));
+	json_object_object_add(o, "fileType", json_object_new_string(mime_file_type(mimetype)));
+	json_object_object_add(o, "originalName", json_object_new_string(original_name));
+	json_object_object_add(o, "sha256", json_object_new_string(sha256_hex));
+	return o;
 }
 
 enum err
@@ -290,16 +291,12 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	const struct store_backend *store;
 	const char *errstr = NULL, *code = NULL, *metadata, *ext;
 	char mimetype[128], keybuf[512], file_id[QUOTA_ID_LEN], objid[37];
-	char fmt1[QUOTA_FMT_LEN], when[32];
-	const char *url;
-	int64_t url_expires = 0;
+	char fmt1[QUOTA_FMT_LEN];
 	struct quota_upload up;
 	struct storekey key;
 	struct store_put put;
-	struct link_file lf;
 	struct digest dg;
 	struct mime *magic;
-	struct json_object *o;
 	uuid_t u;
 	void *sh;
 	PGconn *pg;
@@ -397,34 +394,7 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 		return rc;
 
 	metrics_upload(src->length);
-	/* 5. A download link (the seed's fileUrl).  The upload is done
-	 * whatever happens here: a link that cannot be made is null, and
-	 * GET /api/storage/files/{id}/url makes another. */
-	memset(&lf, 0, sizeof(lf));
-	lf.customer_id = id->customer;
-	lf.file_id = file_id;
-	lf.storage_key = keybuf;
-	lf.mime_type = mimetype;
-	lf.original_name = up.original_name;
-	if (link_make(r, &lf, LINK_EXPIRES_DEFAULT, &url, &url_expires) != ERR_OK) {
-		log_warnx("upload %s: no download link: %s", file_id, r->err_msg ? r->err_msg : "?");
-		url = NULL;
-		r->err_code = r->err_msg = NULL;
-	}
-	link_iso8601(url_expires, when, sizeof(when));
-
-	o = json_object_new_object();
-	json_object_object_add(o, "success", json_object_new_boolean(1));
-	json_object_object_add(o, "fileId", json_object_new_string(file_id));
-	json_object_object_add(o, "filePath", json_object_new_string(keybuf));
-	json_object_object_add(o, "fileUrl", url ? json_object_new_string(url) : NULL);
-	json_object_object_add(o, "fileUrlExpiresAt", url ? json_object_new_string(when) : NULL);
-	json_object_object_add(o, "fileSize", json_object_new_int64(src->length));
-	json_object_object_add(o, "chargedSize", json_object_new_int64(up.charged));
-	json_object_object_add(o, "mimeType", json_object_new_string(mimetype));
-	json_object_object_add(o, "fileType", json_object_new_string(up.file_type));
-	json_object_object_add(o, "originalName", json_object_new_string(up.original_name));
-	json_object_object_add(o, "sha256", json_object_new_string(dg.sha256_hex));
-	*out = o;
+	*out = upload_result(r, id->customer, file_id, keybuf, mimetype, up.original_name,
+	    src->length, up.charged, dg.sha256_hex);
 	return ERR_OK;
 }

@@ -3,11 +3,13 @@
 #define COFFER_UPLOAD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
 
 #include "engine/identity.h"
+#include "engine/quota.h"
 #include "http/req.h"
 
 /* Where the bytes are and what the client said about them (borrowed). */
@@ -49,5 +51,31 @@ enum err upload_run(struct req *r, const struct identity *id,
  * maxFileSize beside it).  The reserve statement still decides exactly.
  */
 enum err upload_check_size(struct req *r, off_t body_len, off_t overhead);
+
+/* The shared pieces of upload_run() that resumable uploads (api_tus.c)
+ * finish with. */
+
+/* A display name for name (the client's, cut on a UTF-8 boundary at 255
+ * bytes, or "upload"); in r's pool or name itself. */
+const char *upload_name(struct req *r, const char *name);
+
+/*
+ * Record with req_fail() why quota_reserve() refused (rc, *why and errstr
+ * as it left them): 507 QUOTA_EXCEEDED and 413 FILE_TOO_LARGE with the
+ * numbers, 403 for an unknown or suspended customer, 503 or 500 otherwise.
+ * Returns the code to answer with.
+ */
+enum err upload_refused(struct req *r, enum err rc, const struct quota_refusal *why,
+    const char *errstr);
+
+/*
+ * The seed's upload result for a committed file (fileId, filePath, fileUrl
+ * with its expiry, fileSize, chargedSize, mimeType, fileType, originalName,
+ * sha256).  A download link that cannot be made is null.  Caller owns the
+ * object.
+ */
+struct json_object *upload_result(struct req *r, const char *customer_id,
+    const char *file_id, const char *keybuf, const char *mimetype,
+    const char *original_name, int64_t size, int64_t charged, const char *sha256_hex);
 
 #endif

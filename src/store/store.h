@@ -91,6 +91,19 @@ struct store_backend {
 extern const struct store_backend store_local_backend;
 extern const struct store_backend store_s3_backend;
 
+/*
+ * Copy [offset, offset+length) of file in to file out at out's current
+ * position, in the kernel where it can (copy_file_range), else by
+ * read/write.  0, or -1 with errno (EIO: in is shorter than announced;
+ * ENOSPC: the disk is full).  Also used for partial uploads (partial.c).
+ */
+int store_copy_range(int in, off_t offset, off_t length, int out);
+
+/* A failed syscall (errno) as the interface says it: a full disk or
+ * quota, a read-only or failing disk is the backend refusing (ERR_BACKEND,
+ * retryable later), anything else ERR_SYS; *errstr = what. */
+enum err store_errno(const char **errstr, const char *what);
+
 /* The backend for conf->storage_type, or NULL if it is not compiled in. */
 const struct store_backend *store_lookup(const struct conf *conf);
 

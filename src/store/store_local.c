@@ -49,10 +49,8 @@ store_local_close(void *h)
 	free(s);
 }
 
-/* Map a failed syscall to the interface: a full disk or quota is the
- * backend refusing (retryable later), anything else a system error. */
-static enum err
-store_local_errno(const char **errstr, const char *what)
+enum err
+store_errno(const char **errstr, const char *what)
 {
 	*errstr = what;
 	if (errno == ENOSPC || errno == EDQUOT || errno == EROFS || errno == EIO)
@@ -117,9 +115,8 @@ store_local_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Copy [offset, offset+length) of in to out in the kernel where it can. */
-static int
-store_local_copy(int in, off_t offset, off_t length, int out)
+int
+store_copy_range(int in, off_t offset, off_t length, int out)
 {
 	loff_t off_in = offset;
 	char buf[65536];
@@ -170,7 +167,7 @@ store_local_put(void *h, const char *key, const struct store_put *p, const char 
 	if (p->whole_file && p->buf == NULL) {
 		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", p->fd);
 		if (fsync(p->fd) == -1)
-			return store_local_errno(errstr, "syncing the request body");
+			return store_errno(errstr, "syncing the request body");
 		if (linkat(AT_FDCWD, procpath, s->rootfd, key, AT_SYMLINK_FOLLOW) == 0 ||
 		    (errno == ENOENT && store_local_mkdirs(s, key) == 0 &&
 		    linkat(AT_FDCWD, procpath, s->rootfd, key, AT_SYMLINK_FOLLOW) == 0))
@@ -191,20 +188,20 @@ store_local_put(void *h, const char *key, const struct store_put *p, const char 
 	out = openat(s->rootfd, tmp, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
 	if (out == -1 && errno == ENOENT) {
 		if (store_local_mkdirs(s, key) == -1)
-			return store_local_errno(errstr, "creating the object's directory");
+			return store_errno(errstr, "creating the object's directory");
 		out = openat(s->rootfd, tmp, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
 	}
 	if (out == -1) {
-		rc = store_local_errno(errstr, "creating the object file");
+		rc = store_errno(errstr, "creating the object file");
 		goto fail;
 	}
 	if (p->buf != NULL ? store_local_write_all(out, p->buf, (size_t)p->length) == -1 :
-	    store_local_copy(p->fd, p->offset, p->length, out) == -1) {
-		rc = store_local_errno(errstr, "writing the object");
+	    store_copy_range(p->fd, p->offset, p->length, out) == -1) {
+		rc = store_errno(errstr, "writing the object");
 		goto fail;
 	}
 	if (fsync(out) == -1) {
-		rc = store_local_errno(errstr, "syncing the object");
+		rc = store_errno(errstr, "syncing the object");
 		goto fail;
 	}
 	snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", out);
@@ -213,14 +210,14 @@ store_local_put(void *h, const char *key, const struct store_put *p, const char 
 			*errstr = "object key already exists";
 			rc = ERR_CONFLICT;
 		} else
-			rc = store_local_errno(errstr, "publishing the object");
+			rc = store_errno(errstr, "publishing the object");
 		goto fail;
 	}
 	close(out);
 	out = -1;
 durable:
 	if (store_local_fsync_parent(s, key) == -1) {
-		rc = store_local_errno(errstr, "syncing the object's directory");
+		rc = store_errno(errstr, "syncing the object's directory");
 		unlinkat(s->rootfd, key, 0);
 		goto fail;
 	}
@@ -240,7 +237,7 @@ store_local_head(void *h, const char *key, struct store_stat *st, const char **e
 	if (fstatat(s->rootfd, key, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return ERR_NOTFOUND;
-		return store_local_errno(errstr, "stat of the object");
+		return store_errno(errstr, "stat of the object");
 	}
 	if (!S_ISREG(sb.st_mode))
 		return ERR_NOTFOUND;
@@ -255,7 +252,7 @@ store_local_del(void *h, const char *key, const char **errstr)
 	struct store_local *s = h;
 
 	if (unlinkat(s->rootfd, key, 0) == -1 && errno != ENOENT && errno != ENOTDIR)
-		return store_local_errno(errstr, "removing the object");
+		return store_errno(errstr, "removing the object");
 	return ERR_OK;
 }
 
@@ -311,7 +308,7 @@ store_local_list(void *h, const char *prefix, store_list_cb cb, void *arg, const
 	else
 		*slash = '\0';
 	if (store_local_walk(s, dir, prefix, cb, arg) == -1)
-		return store_local_errno(errstr, "listing objects");
+		return store_errno(errstr, "listing objects");
 	return ERR_OK;
 }
 
@@ -321,7 +318,7 @@ store_local_ping(void *h, const char **errstr)
 	struct store_local *s = h;
 
 	if (faccessat(s->rootfd, ".", W_OK | X_OK, AT_EACCESS) == -1)
-		return store_local_errno(errstr, "the storage root is not writable");
+		return store_errno(errstr, "the storage root is not writable");
 	return ERR_OK;
 }
 

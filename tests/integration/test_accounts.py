@@ -3,7 +3,7 @@ links never take their host from the request, and event ids are each
 customer's own numbers (nothing in them counts another tenant)."""
 import json
 
-from storage_api import Tenant, pdf_of_size
+from helpers import Tenant, pdf_of_size
 
 
 def upload_one(t, size=300):

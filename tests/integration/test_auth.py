@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fcgi_request
+from helpers import fcgi_request, recv_all
 
 # Every credential and secret a test used; none may ever show up in a log.
 SEEN_CREDENTIALS = set()
@@ -369,13 +369,17 @@ def test_api_key_works_then_revoked_is_401(stack, customer):
 def test_api_key_last_used_is_written_at_most_once_a_minute(stack, customer):
     key = create_key(stack, customer)
     kid = key_id_of(stack, customer, key)
-    stack.get("/api/whoami", headers=bearer(key))
+    assert stack.psql(f"SELECT last_used_at IS NULL FROM api_keys WHERE id = '{kid}'") == "t"
+    assert stack.get("/api/whoami", headers=bearer(key)).status_code == 200
+    # The first use is written (a NULL that stays NULL would pass below).
+    assert stack.psql(f"SELECT last_used_at > now() - interval '10 seconds' FROM api_keys "
+                      f"WHERE id = '{kid}'") == "t"
     first = stack.psql(f"SELECT last_used_at FROM api_keys WHERE id = '{kid}'")
     for _ in range(5):
         assert stack.get("/api/whoami", headers=bearer(key)).status_code == 200
     assert stack.psql(f"SELECT last_used_at FROM api_keys WHERE id = '{kid}'") == first
     stack.psql(f"UPDATE api_keys SET last_used_at = now() - interval '2 minutes' WHERE id = '{kid}'")
-    stack.get("/api/whoami", headers=bearer(key))
+    assert stack.get("/api/whoami", headers=bearer(key)).status_code == 200
     assert stack.psql(f"SELECT last_used_at > now() - interval '10 seconds' FROM api_keys "
                       f"WHERE id = '{kid}'") == "t"
 

@@ -10,7 +10,7 @@ import pytest
 
 import invariants
 from conftest import _session_stack
-from storage_api import Tenant, pdf_of_size
+from helpers import Tenant, pdf_of_size
 
 BLOCK = 4096
 

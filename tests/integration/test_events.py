@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from test_storage import Tenant, pdf_of_size
+from helpers import Tenant, pdf_of_size
 
 
 def events(tenant, after=0, limit=None, token=None):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import invariants
-from test_storage import Tenant, objects_of, pdf_of_size
+from helpers import Tenant, objects_of, pdf_of_size, settle
 
 MiB = 1024 * 1024
 
@@ -106,14 +106,21 @@ def test_postgres_restart_under_load(stack):
                        files={"file": ("r.pdf", data, "application/pdf")}, timeout=60)
             results.append((time.monotonic(), r.status_code, r.json().get("code")))
 
+    def answered(code, since, before=None):
+        """How many uploads were answered code after since (and before)."""
+        return sum(1 for ts, c, _ in list(results)
+                   if c == code and ts > since and (before is None or ts < before))
+
     threads = [threading.Thread(target=load) for _ in range(4)]
     for th in threads:
         th.start()
-    time.sleep(1.0)
+    stack.wait_for(lambda: answered(200, 0) >= 8, timeout=30, what="uploads under load")
     subprocess.run(as_pg + [str(pgctl), "-D", pgdata, "-m", "fast", "-w", "stop"],
                    check=True, capture_output=True)
     down_at = time.monotonic()
-    time.sleep(2.0)
+    # Well inside the outage (see `during` below), uploads are refused.
+    stack.wait_for(lambda: answered(503, down_at + 0.5, time.monotonic() - 0.5) >= 4,
+                   timeout=30, what="uploads refused during the outage")
     assert stack.get("/readyz").status_code == 503
     subprocess.run(as_pg + [str(pgctl), "-D", pgdata, "-w", "-l",
                             str(Path(stack.env["COFFER_LOG_DIR"]) / "postgres.log"), "start"],
@@ -121,7 +128,8 @@ def test_postgres_restart_under_load(stack):
     up_at = time.monotonic()
     stack.wait_for(lambda: stack.get("/readyz").status_code == 200, timeout=30,
                    what="ready again without restarting cofferd")
-    time.sleep(1.0)
+    stack.wait_for(lambda: answered(200, up_at + 1.0) >= 8, timeout=30,
+                   what="uploads stored again after the outage")
     stop.set()
     for th in threads:
         th.join()
@@ -138,16 +146,6 @@ def test_postgres_restart_under_load(stack):
     ok = sum(1 for _, c, _ in results if c == 200)
     assert t.quota()["used"] == t.stored_sum() == ok * len(data)
     assert len(objects_of(stack, t.id)) >= ok
-
-
-def settle(stack, t):
-    """What an operator runs after a crash: age the abandoned rows past
-    pending_timeout (the test cannot wait 15 minutes), then reconcile."""
-    t.db("UPDATE files SET created_at = now() - interval '1 day'"
-         " WHERE customer_id = :customer AND state = 'pending'")
-    proc = stack.ctl("reconcile", "--customer", t.id, check=False)
-    assert proc.returncode in (0, 3), proc.stdout + proc.stderr
-    return proc
 
 
 def kill_paused_upload(stack, t, stage, data):

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from storage_api import Tenant, pdf_of_size
+from helpers import Tenant, pdf_of_size
 
 
 def assert_json_error(r_status, body, status, code=None):

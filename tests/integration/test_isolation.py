@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from test_storage import Tenant, pdf_of_size
+from helpers import ROOT, Tenant, pdf_of_size
 
 DOC = ROOT / "docs" / "SECURITY.md"
 BEGIN, END = "<!-- isolation-matrix:begin -->", "<!-- isolation-matrix:end -->"

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from storage_api import Tenant, is_s3, sample
+from helpers import Tenant, is_s3, sample
 
 # Quotes, spaces and non-ASCII: what RFC 6266's filename* is for.
 NAME = 'Résumé "final" – 2024.pdf'

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, fcgi_request
-from test_storage import Tenant, pdf_of_size
+from helpers import ROOT, fcgi_request, Tenant, pdf_of_size
 
 # The text exposition format 0.0.4, line by line.
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"

@@ -10,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from storage_api import Tenant, assert_object, object_exists, objects_of, s3rver_commands, sample
+from helpers import Tenant, assert_object, object_exists, objects_of, s3rver_commands, sample
 
 
 def wait_ready(stack, status, timeout=60):

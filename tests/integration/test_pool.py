@@ -4,7 +4,6 @@ import re
 import signal
 import subprocess
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -33,7 +32,7 @@ def test_unknown_path_is_json_404(stack):
 
 
 def test_pool_status_over_http_and_master_socket(stack):
-    workers = int(stack.env.get("COFFER_WORKERS", "4"))
+    workers = int(stack.env.get("COFFER_WORKERS", "0")) or min(max(4 * os.cpu_count(), 4), 32)
     s = stack.status()
     assert s["totalProcesses"] == workers
     assert s["idleProcesses"] == workers
@@ -63,25 +62,27 @@ def test_status_readable_when_every_worker_is_busy(stack):
 def test_kill_9_worker_is_replaced_while_requests_succeed(stack):
     before = stack.worker_pids()
     victim = before[0]
+    respawns = stack.status()["respawns"]
     statuses = []
-    t0 = time.monotonic()
-    os.kill(victim, signal.SIGKILL)
-    replaced = None
-    for _ in range(100):
+
+    def replaced():
+        # Requests keep coming while the master notices and replaces it.
         statuses.append(stack.get("/healthz").status_code)
-        if replaced is None:
-            pids = stack.worker_pids()
-            if victim not in pids and len(pids) == len(before):
-                replaced = time.monotonic() - t0
-    assert statuses == [200] * 100
-    assert replaced is not None and replaced < 1.0, f"respawn took {replaced}"
-    print(f"\nrespawn after kill -9: {replaced * 1000:.1f} ms")
+        pids = stack.worker_pids()
+        return victim not in pids and len(pids) == len(before)
+
+    os.kill(victim, signal.SIGKILL)
+    stack.wait_for(replaced, what="the killed worker replaced")
+    for _ in range(20):
+        statuses.append(stack.get("/healthz").status_code)
+    assert statuses == [200] * len(statuses)
     assert "killed by signal 9" in stack.log_text()
-    assert stack.status()["respawns"] >= 1
+    assert stack.status()["respawns"] == respawns + 1
 
 
 def test_200_concurrent_requests_across_reload(stack):
     gen = stack.status()["generation"]
+    workers = stack.status()["totalProcesses"]
     errors = []
     results = []
 
@@ -95,13 +96,22 @@ def test_200_concurrent_requests_across_reload(stack):
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         futures = [pool.submit(one, i) for i in range(200)]
-        time.sleep(0.15)
+        # Reload while every worker is busy and most requests still wait.
+        stack.wait_for(lambda: stack.status()["activeProcesses"] == workers,
+                       what="every worker busy")
+        in_flight = 200 - len(results) - len(errors)
         stack.reload()
+        stack.wait_for(lambda: stack.status()["generation"] == gen + 1, what="new generation")
         for f in futures:
             f.result()
+    assert in_flight > workers, "the requests were over before the reload"
     assert errors == []
     assert results == [200] * 200, sorted(set(results))
-    stack.wait_for(lambda: stack.status()["generation"] == gen + 1, what="new generation")
+    # The new generation served part of them (the status socket is the
+    # master's: nothing else reached a worker since).
+    served = sum(p["requests"] for p in stack.status()["processes"]
+                 if p["generation"] == gen + 1)
+    assert served > 0, "no request reached the new generation"
     # The old generation drains away; only the new one remains.
     stack.wait_for(lambda: {p["generation"] for p in stack.status()["processes"]} == {gen + 1},
                    what="old generation to exit")
@@ -132,14 +142,16 @@ def test_max_requests_recycles_workers(stack, conf_restore):
     stack.reload()
     stack.wait_for(lambda: stack.status()["generation"] == gen + 1, what="reload")
     recycled = stack.status()["recycled"]
-    workers = stack.status()["totalProcesses"]
+    # The new generation alone: the old one may still be draining.
     first = set(stack.worker_pids(generation=gen + 1))
+    workers = len(first)
     for _ in range(workers * 3 + 6):
         assert stack.get("/healthz").status_code == 200
     stack.wait_for(lambda: stack.status()["recycled"] > recycled, what="a recycled worker")
     after = set(stack.worker_pids(generation=gen + 1))
     assert after - first, "recycled workers must be replaced by new processes"
-    assert stack.status()["totalProcesses"] >= workers
+    stack.wait_for(lambda: len(stack.worker_pids(generation=gen + 1)) == workers,
+                   what="the pool back at full strength")
 
 
 def test_request_timeout_kills_stuck_worker(stack, conf_restore):

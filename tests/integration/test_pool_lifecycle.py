@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import ROOT, fcgi_request
+from helpers import ROOT, fcgi_request
 
 
 def test_restart_storm_backs_off(stack, conf_restore):

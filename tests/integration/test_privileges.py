@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, fcgi_request
+from helpers import ROOT, fcgi_request
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="starting cofferd as root needs root")
 

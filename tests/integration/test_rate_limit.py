@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from conftest import _session_stack
-from storage_api import Tenant, pdf_of_size
+from helpers import Tenant, pdf_of_size
 
 BURST = 2
 

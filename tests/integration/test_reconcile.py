@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from test_storage import Tenant, pdf_of_size
+from helpers import Tenant, pdf_of_size
 
 HOUR = 3600
 

@@ -11,7 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from storage_api import s3rver_commands
+from helpers import s3rver_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from storage_api import Tenant, objects_of, pdf_of_size
+from helpers import Tenant, objects_of, pdf_of_size
 
 KiB = 1024
 MiB = 1024 * KiB

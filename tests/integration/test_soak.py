@@ -7,8 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import invariants
-from test_faults import settle
-from test_storage import Tenant, pdf_of_size
+from helpers import settle, Tenant, pdf_of_size
 
 REQUESTS = int(os.environ.get("COFFER_SOAK_REQUESTS", "600"))
 

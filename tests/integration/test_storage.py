@@ -3,7 +3,7 @@
 Every assertion is something a user of the API sees: status, JSON body,
 usage figures, bytes stored, rows in the database. The whole suite runs
 once per backend (the `api` fixture: the local stack, then the S3 stack);
-what the backend holds is read from the backend itself (storage_api.py).
+what the backend holds is read from the backend itself (helpers.py).
 """
 import hashlib
 import json
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from storage_api import (DATA, MiB, SAMPLES, Tenant, assert_object, object_exists,
-                         object_info, objects_of, pdf_of_size, sample)
+from helpers import (DATA, MiB, SAMPLES, Tenant, assert_object, object_exists, object_info,
+                     objects_of, pdf_of_size, sample)
 
 
 @pytest.fixture

@@ -10,15 +10,26 @@ from pathlib import Path
 import pytest
 
 import invariants
-from test_faults import settle
-from test_storage import Tenant, objects_of, pdf_of_size
+from helpers import settle, Tenant, objects_of, pdf_of_size
+
+
+def nginx_workers(stack):
+    """The pids of the nginx master's worker processes."""
+    master = Path(stack.env["NGINX_PIDFILE"]).read_text().strip()
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", master], capture_output=True,
+                         text=True, check=True).stdout
+    return {int(p) for p in out.split()}
 
 
 def nginx_reload(stack):
+    """Reload nginx and return once only workers with the new upstream
+    serve: the old ones have exited, new ones run."""
+    old = nginx_workers(stack)
     prefix = str(Path(stack.env["NGINX_CONF"]).parent) + "/"
     subprocess.run(["nginx", "-p", prefix, "-c", stack.env["NGINX_CONF"], "-s", "reload"],
                    check=True, capture_output=True, timeout=30)
-    time.sleep(1.0)   # old nginx workers finish, new ones take the new upstream
+    stack.wait_for(lambda: not (nginx_workers(stack) & old) and nginx_workers(stack),
+                   timeout=30, what="nginx's old workers to exit")
 
 
 @pytest.fixture
@@ -85,11 +96,19 @@ def test_losing_a_pool_keeps_reads_and_charges_nothing(stack, two_pools):
     # is two (/auth, then the upload), so a round can land all its uploads
     # on one pool. Such a round just completes; the pool dies in the first
     # round where both pools hold paused uploads.
+    pause = "test hook: pausing 2500 ms after-put"
     earlier = 0
     for _ in range(5):
+        seen = stack.log_text().count(pause)
         with ThreadPoolExecutor(max_workers=6) as pool:
             futures = [pool.submit(slow_upload, i) for i in range(6)]
-            time.sleep(1.0)   # every upload has now written its object and is paused
+            # Both pools log to the stack's cofferd.log: wait until every
+            # upload has written its object and is paused. (A pool given more
+            # uploads than it has workers pauses the last only once an
+            # earlier one is done; such a round may find one pool idle and
+            # just complete.)
+            stack.wait_for(lambda: stack.log_text().count(pause) - seen == 6, timeout=30,
+                           what="six uploads written and paused")
             both = (stack.status()["activeProcesses"] > 0 and
                     stack.status(conf2)["activeProcesses"] > 0)
             if both:

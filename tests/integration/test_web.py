@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, output_dir
+from helpers import ROOT, output_dir
 
 
 @pytest.mark.parametrize("path", ["/x.html", "/x.js", "/a/b.css", "/api/x.html", "/api/x.svg"])
@@ -53,7 +53,7 @@ def test_dashboard_modules_unit(tmp_path):
 
 
 def _web_fixtures(stack):
-    from test_storage import Tenant, pdf_of_size, sample
+    from helpers import Tenant, pdf_of_size, sample
     pdf = sample("pdf")
     fx = {}
     main = Tenant(stack, role="admin", user="web-main")

@@ -122,37 +122,81 @@ START_TEST(test_authz_table)
 	struct identity nobody = { CUSTOMER, "u", ROLE_NONE };
 	const char *why;
 
-	ck_assert_int_eq(authz_require(&member, AUTHZ_WHOAMI, &why), ERR_OK);
-	ck_assert_int_eq(authz_require(&member, AUTHZ_FILES_READ, &why), ERR_OK);
-	ck_assert_int_eq(authz_require(&member, AUTHZ_FILES_WRITE, &why), ERR_OK);
-	ck_assert_int_eq(authz_require(&member, AUTHZ_USAGE_RECALCULATE, &why), ERR_FORBIDDEN);
+	ck_assert_int_eq(authz_require(&member, AUTHZ_IDENTIFIED, &why), ERR_OK);
+	ck_assert_int_eq(authz_require(&member, AUTHZ_MEMBER, &why), ERR_OK);
+	ck_assert_int_eq(authz_require(&member, AUTHZ_ADMIN, &why), ERR_FORBIDDEN);
 	ck_assert_ptr_nonnull(strstr(why, "admin"));
-	ck_assert_int_eq(authz_require(&member, AUTHZ_CUSTOMER_ADMIN, &why), ERR_FORBIDDEN);
-	ck_assert_int_eq(authz_require(&admin, AUTHZ_USAGE_RECALCULATE, &why), ERR_OK);
-	ck_assert_int_eq(authz_require(&admin, AUTHZ_CUSTOMER_ADMIN, &why), ERR_OK);
-	ck_assert_int_eq(authz_require(&platform, AUTHZ_USAGE_RECALCULATE, &why), ERR_OK);
-	ck_assert_int_eq(authz_require(&platform_none, AUTHZ_WHOAMI, &why), ERR_OK);
-	ck_assert_int_eq(authz_require(&platform_none, AUTHZ_FILES_READ, &why), ERR_BADREQ);
-	ck_assert_int_eq(authz_require(&platform_none, AUTHZ_USAGE_RECALCULATE, &why), ERR_BADREQ);
-	ck_assert_int_eq(authz_require(&nobody, AUTHZ_WHOAMI, &why), ERR_FORBIDDEN);
-	ck_assert_int_eq(authz_require(NULL, AUTHZ_WHOAMI, &why), ERR_FORBIDDEN);
+	ck_assert_int_eq(authz_require(&member, AUTHZ_PLATFORM, &why), ERR_FORBIDDEN);
+	ck_assert_int_eq(authz_require(&admin, AUTHZ_ADMIN, &why), ERR_OK);
+	ck_assert_int_eq(authz_require(&admin, AUTHZ_PLATFORM, &why), ERR_FORBIDDEN);
+	ck_assert_int_eq(authz_require(&platform, AUTHZ_ADMIN, &why), ERR_OK);
+	ck_assert_int_eq(authz_require(&platform, AUTHZ_PLATFORM, &why), ERR_OK);
+	ck_assert_int_eq(authz_require(&platform_none, AUTHZ_IDENTIFIED, &why), ERR_OK);
+	ck_assert_int_eq(authz_require(&platform_none, AUTHZ_PLATFORM, &why), ERR_OK);
+	ck_assert_int_eq(authz_require(&platform_none, AUTHZ_MEMBER, &why), ERR_BADREQ);
+	ck_assert_int_eq(authz_require(&platform_none, AUTHZ_ADMIN, &why), ERR_BADREQ);
+	ck_assert_int_eq(authz_require(&nobody, AUTHZ_IDENTIFIED, &why), ERR_FORBIDDEN);
+	ck_assert_int_eq(authz_require(NULL, AUTHZ_IDENTIFIED, &why), ERR_FORBIDDEN);
 	ck_assert_int_eq(authz_require(&admin, AUTHZ__COUNT, &why), ERR_FORBIDDEN);
+	/* The levels without identity are authz_check()'s, never granted here. */
+	ck_assert_int_eq(authz_require(&platform, AUTHZ_PUBLIC, &why), ERR_FORBIDDEN);
+	ck_assert_int_eq(authz_require(&platform, AUTHZ_LOOPBACK, &why), ERR_FORBIDDEN);
 }
 END_TEST
 
 START_TEST(test_authz_check_records_failure)
 {
 	char *member[] = { "COFFER_CUSTOMER=" CUSTOMER, "COFFER_USER=u", "COFFER_ROLE=member", NULL };
+	char *platform_none[] = { "COFFER_CUSTOMER=", "COFFER_USER=op", "COFFER_ROLE=platform", NULL };
 	const struct identity *id;
 	FCGX_Request fr;
 	struct req r;
 
 	ck_assert_int_eq(from_params(member, &id, &r, &fr), ERR_OK);
-	ck_assert_int_eq(authz_check(&r, AUTHZ_CUSTOMER_ADMIN, &id), ERR_FORBIDDEN);
+	ck_assert_int_eq(authz_check(&r, AUTHZ_ADMIN, &id), ERR_FORBIDDEN);
 	ck_assert_ptr_null(id);
 	ck_assert_str_eq(r.err_code, "INSUFFICIENT_ROLE");
-	ck_assert_int_eq(authz_check(&r, AUTHZ_WHOAMI, &id), ERR_OK);
+	ck_assert_int_eq(authz_check(&r, AUTHZ_IDENTIFIED, &id), ERR_OK);
 	ck_assert_ptr_nonnull(id);
+	pool_free(r.pool);
+
+	ck_assert_int_eq(from_params(platform_none, &id, &r, &fr), ERR_OK);
+	ck_assert_int_eq(authz_check(&r, AUTHZ_MEMBER, &id), ERR_BADREQ);
+	ck_assert_str_eq(r.err_code, "CUSTOMER_REQUIRED");
+	pool_free(r.pool);
+}
+END_TEST
+
+/* Public and loopback levels ask for no identity: none is parsed. */
+START_TEST(test_authz_check_without_identity)
+{
+	char *none[] = { "REMOTE_ADDR=192.0.2.7", NULL };
+	char *v4[] = { "REMOTE_ADDR=127.0.0.1", NULL };
+	char *v6[] = { "REMOTE_ADDR=::1", NULL };
+	char *absent[] = { NULL };
+	char *lookalike[] = { "REMOTE_ADDR=1270.0.0.1", NULL };
+	const struct identity *id;
+	FCGX_Request fr;
+	struct req r;
+
+	ck_assert_int_eq(from_params(none, &id, &r, &fr), ERR_INTERNAL);	/* no identity */
+	ck_assert_int_eq(authz_check(&r, AUTHZ_PUBLIC, &id), ERR_OK);
+	ck_assert_ptr_null(id);
+	ck_assert_int_eq(authz_check(&r, AUTHZ_LOOPBACK, &id), ERR_FORBIDDEN);
+	ck_assert_str_eq(r.err_code, "FORBIDDEN");
+	pool_free(r.pool);
+	from_params(v4, &id, &r, &fr);
+	ck_assert_int_eq(authz_check(&r, AUTHZ_LOOPBACK, &id), ERR_OK);
+	ck_assert_ptr_null(id);
+	pool_free(r.pool);
+	from_params(v6, &id, &r, &fr);
+	ck_assert_int_eq(authz_check(&r, AUTHZ_LOOPBACK, &id), ERR_OK);
+	pool_free(r.pool);
+	from_params(absent, &id, &r, &fr);
+	ck_assert_int_eq(authz_check(&r, AUTHZ_LOOPBACK, &id), ERR_FORBIDDEN);
+	pool_free(r.pool);
+	from_params(lookalike, &id, &r, &fr);
+	ck_assert_int_eq(authz_check(&r, AUTHZ_LOOPBACK, &id), ERR_FORBIDDEN);
 	pool_free(r.pool);
 }
 END_TEST
@@ -170,6 +214,7 @@ main(void)
 	tcase_add_test(tc, test_identity_from_params);
 	tcase_add_test(tc, test_authz_table);
 	tcase_add_test(tc, test_authz_check_records_failure);
+	tcase_add_test(tc, test_authz_check_without_identity);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

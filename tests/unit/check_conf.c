@@ -66,7 +66,13 @@ START_TEST(test_defaults)
 	struct conf c;
 
 	ck_assert_int_eq(load("", &c), ERR_OK);
-	ck_assert_int_eq(c.workers, 4);
+	ck_assert_int_eq(c.workers, 0);
+	/* 0: four per CPU, within bounds. */
+	ck_assert_int_ge(conf_workers(&c), CONF_WORKERS_AUTO_MIN);
+	ck_assert_int_le(conf_workers(&c), CONF_WORKERS_AUTO_MAX);
+	ck_assert_int_eq(conf_workers(&c), sysconf(_SC_NPROCESSORS_ONLN) * 4 < CONF_WORKERS_AUTO_MIN ?
+	    CONF_WORKERS_AUTO_MIN : sysconf(_SC_NPROCESSORS_ONLN) * 4 > CONF_WORKERS_AUTO_MAX ?
+	    CONF_WORKERS_AUTO_MAX : sysconf(_SC_NPROCESSORS_ONLN) * 4);
 	ck_assert_int_eq(c.max_requests, 1000);
 	ck_assert_int_eq(c.max_file_size, 50 * 1024 * 1024);
 	ck_assert_int_eq(c.default_storage_limit, INT64_C(5) << 30);
@@ -100,6 +106,7 @@ START_TEST(test_valid_file)
 	    "tls = no\n", &c), ERR_OK);
 	ck_assert_str_eq(c.listen, "127.0.0.1:9000");
 	ck_assert_int_eq(c.workers, 8);
+	ck_assert_int_eq(conf_workers(&c), 8);
 	ck_assert_int_eq(c.max_requests, 0);
 	ck_assert_int_eq(c.request_timeout_ms, 90000);
 	ck_assert_int_eq(c.shutdown_timeout_ms, 60000);
@@ -168,7 +175,7 @@ static const struct {
 	const char *expect;	/* substring of the error */
 } invalid[] = {
 	{ "[server]\nworkers = many\n", "[server] workers = \"many\" must be an integer" },
-	{ "[server]\nworkers = 0\n", "[server] workers = \"0\" is out of range" },
+	{ "[server]\nworkers = -1\n", "[server] workers = \"-1\" is out of range" },
 	{ "[server]\nworkers = 100000\n", "out of range" },
 	{ "[server]\nbogus = 1\n", "unknown key [server] bogus" },
 	{ "[nosuch]\nworkers = 1\n", "unknown key [nosuch] workers" },

@@ -13,14 +13,9 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const require = createRequire(path.join(ROOT, ".deps", "package.json"));
-const { chromium } = require("playwright-core");
+import { ROOT, launchChromium, pdfOfSize } from "./chromium.mjs";
 
 const URL_BASE = process.env.COFFER_URL;
 const FIX = JSON.parse(process.env.COFFER_WEB_FIXTURES || "{}");
@@ -36,23 +31,12 @@ mkdirSync(OUT, { recursive: true });
 let browser;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   if (browser) await browser.close();
 });
-
-// A PDF (by its bytes, as libmagic sees it) of exactly n bytes.
-function pdfOfSize(n) {
-  const head = Buffer.from("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "latin1");
-  const tail = Buffer.from("\n%%EOF\n");
-  return Buffer.concat([head, Buffer.alloc(n - head.length - tail.length, 0x30), tail]);
-}
 
 // A fresh browser context (so a fresh sessionStorage) and page. Collects
 // script errors, console errors and CSP violations; `check()` asserts none.

@@ -5,6 +5,8 @@
 // (507 adds used/limit/needed, 415 detectedType, ...). Network failures and
 // aborts reject with ApiError too (`network` / `aborted` set).
 
+import { resumableUpload } from "./tus.js";
+
 export class ApiError extends Error {
   constructor({ status = 0, code = null, body = null, network = false, aborted = false }) {
     super((body && body.error) || code || (network ? "network error" : aborted ? "aborted" : `HTTP ${status}`));
@@ -117,5 +119,19 @@ export class Api {
       xhr.send(form);
     });
     return { promise, abort: () => xhr.abort() };
+  }
+
+  // The same, resumable (tus, web/js/tus.js): for large files. The quota
+  // is reserved when it starts, and network failures are retried from
+  // where the server says the upload stands.
+  uploadResumable(file, fields, onProgress) {
+    const { promise, abort } = resumableUpload(file, fields, this.headers(), onProgress);
+    return {
+      promise: promise.catch((e) => {
+        if (e && e.status) throw errorFrom(e.status, e.body);
+        throw new ApiError({ network: !!(e && e.network), aborted: !!(e && e.aborted) });
+      }),
+      abort,
+    };
   }
 }

@@ -6,6 +6,9 @@ import { $, h, clear, option } from "./dom.js";
 import { formatBytes, humanize, entityIdOk, ENTITY_ID_RULE } from "./format.js";
 import { explain, isAuthError } from "./messages.js";
 
+// Files from this size on are uploaded resumably (web/js/tus.js).
+export const RESUMABLE_FROM = 8 * 1024 * 1024;
+
 function entityLabel(category) {
   const one = category.replace(/ies$/, "y").replace(/s$/, "");
   return `${humanize(one)} ID`;
@@ -170,7 +173,11 @@ export class Uploader {
 
   async send({ file, fields, item }) {
     item.start();
-    const { promise, abort } = this.app.api.upload(file, fields, (loaded, total) => item.progress(loaded, total));
+    // Large files go resumable (tus): their space is reserved before the
+    // first byte, and a dropped connection costs one chunk, not the file.
+    const how = file.size >= RESUMABLE_FROM ? "uploadResumable" : "upload";
+    item.li.dataset.method = how === "upload" ? "plain" : "resumable";
+    const { promise, abort } = this.app.api[how](file, fields, (loaded, total) => item.progress(loaded, total));
     item.abort = abort;
     try {
       const d = await promise;

@@ -1,16 +1,21 @@
-"""Helpers for the suites that run against every storage backend.
+"""What the integration suites share: the one module they import helpers
+from (a test file never imports another test file, nor conftest).
 
 `Tenant` talks to the API like a SaaS would. The object helpers read what a
 stack's backend really holds, bypassing cofferd: the local backend's files
 under LOCAL_STORAGE_PATH, or the S3 peer's objects through requests signed
-here (AWS Signature V2, the stack's own credentials).
+here (AWS Signature V2, the stack's own credentials). `fcgi_request` talks
+FastCGI to a pool directly; `settle` is what an operator runs after a crash.
 """
 import base64
 import email.utils
 import hashlib
 import hmac
 import json
+import os
 import shlex
+import socket
+import struct
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
@@ -18,8 +23,7 @@ from pathlib import Path
 
 import requests
 
-from conftest import ROOT
-
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "unit" / "data"
 MiB = 1024 * 1024
 
@@ -217,3 +221,70 @@ def s3rver_commands(s3_stack):
              f"curl -s -o /dev/null --max-time 1 http://{host}:{port}/ && exit 0; sleep 0.1; done; "
              f"exit 1")
     return stop, start
+
+
+def output_dir():
+    """Where a test run keeps what it produces (logs, screenshots): not committed."""
+    base = Path(os.environ.get("COFFER_TEST_OUT", ROOT / "out"))
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+def recv_all(s):
+    """Everything a socket sends until the peer closes it."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def fcgi_request(sock_path, path, method="GET", params=None, timeout=10):
+    """A minimal FastCGI client (one request, no body), to talk to a cofferd
+    pool directly where nginx is not the subject of the test."""
+    def record(rtype, content, req_id=1):
+        pad = (8 - len(content) % 8) % 8
+        return struct.pack("!BBHHBB", 1, rtype, req_id, len(content), pad, 0) + content + b"\0" * pad
+
+    def nv(name, value):
+        out = b""
+        for item in (name, value):
+            n = len(item)
+            out += bytes([n]) if n < 128 else struct.pack("!I", n | 0x80000000)
+        return out + name + value
+
+    env = {"REQUEST_METHOD": method, "DOCUMENT_URI": path.split("?")[0],
+           "REQUEST_URI": path, "QUERY_STRING": path.partition("?")[2],
+           "SERVER_PROTOCOL": "HTTP/1.1", "CONTENT_LENGTH": ""}
+    env.update(params or {})
+    body = b"".join(nv(k.encode(), v.encode()) for k, v in env.items())
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(str(sock_path))
+    s.sendall(record(1, struct.pack("!HB5x", 1, 0)) + record(4, body) + record(4, b"")
+              + record(5, b""))
+    data = recv_all(s)
+    s.close()
+    out = b""
+    while len(data) >= 8:
+        _, rtype, _, clen, plen, _ = struct.unpack("!BBHHBB", data[:8])
+        if rtype == 6:
+            out += data[8:8 + clen]
+        data = data[8 + clen + plen:]
+    head, _, payload = out.partition(b"\r\n\r\n")
+    status = 200
+    for line in head.decode().split("\r\n"):
+        if line.lower().startswith("status:"):
+            status = int(line.split()[1])
+    return status, payload
+
+
+def settle(stack, t):
+    """What an operator runs after a crash: age the abandoned rows past
+    pending_timeout (the test cannot wait 15 minutes), then reconcile."""
+    t.db("UPDATE files SET created_at = now() - interval '1 day'"
+         " WHERE customer_id = :customer AND state = 'pending'")
+    proc = stack.ctl("reconcile", "--customer", t.id, check=False)
+    assert proc.returncode in (0, 3), proc.stdout + proc.stderr
+    return proc
