@@ -13,7 +13,9 @@
  *       a pgbench script that sends exactly those statements with the same
  *       parameters.
  *
- * Environment: DATABASE_URL; BENCH_HOT_CUSTOMER (hot mode's customer id).
+ * Environment: DATABASE_URL; BENCH_HOT_CUSTOMER (hot mode's customer id);
+ * COFFER_DB_POOLED=1 runs the statements as cofferd does behind a transaction
+ * pooler ([database] pooler = transaction), DATABASE_URL then PgBouncer's.
  * Spread mode picks one of the 1,000 customers in bench_customers(n,
  * customer_id) per transaction by a prepared lookup; pgbench cannot build a
  * UUID from a random number, so it does the same lookup, and both sides
@@ -260,6 +262,7 @@ main(int argc, char **argv)
 		}
 	}
 	dburl = getenv("DATABASE_URL");
+	db_set_pooled(getenv("COFFER_DB_POOLED") != NULL && strcmp(getenv("COFFER_DB_POOLED"), "1") == 0);
 	hot = getenv("BENCH_HOT_CUSTOMER");
 	if (dburl == NULL || (!spread && hot == NULL) || clients < 1 || seconds <= 0) {
 		fprintf(stderr, "bench_quota: needs DATABASE_URL (and BENCH_HOT_CUSTOMER for hot)\n");

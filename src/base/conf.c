@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "base/conf.h"
+#include "base/cors.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 
@@ -35,7 +36,11 @@ struct conf_key {
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const storage_types[] = { "local", "s3", NULL };
+/* Indexed by enum db_pooler. */
+static const char *const db_poolers[] = { "none", "transaction", NULL };
 static const char *const s3_styles[] = { "path", "virtual", NULL };
+/* Indexed by enum s3_signature. */
+static const char *const s3_signatures[] = { "v4", "v2", NULL };
 /* Indexed by enum jwt_algorithm. */
 static const char *const jwt_algorithms[] = { "HS256", "RS256", "ES256", NULL };
 
@@ -65,9 +70,17 @@ static const struct conf_key conf_keys[] = {
 	/* The scheme, host and optional path prefix of the links the API hands
 	 * out; empty: the request's own (docs/BACKENDS.md, "Download links"). */
 	{ "server", "public_url", "COFFER_PUBLIC_URL", T_STR, OFF(public_url), 0, 0, "", NULL, false },
+	/* Web origins allowed to call the API from a browser (CORS), exact,
+	 * none by default; nginx answers for them (cofferctl cors). */
+	{ "server", "cors_origins", NULL, T_STR, OFF(cors_origins), 0, 0, "", NULL, false },
 
 	{ "database", "url", "DATABASE_URL", T_STR, OFF(database_url), 0, 0, "postgresql:///coffer", NULL, true },
 	{ "database", "connect_timeout", NULL, T_DURATION, OFF(db_connect_timeout_ms), 1000, 600000, "5s", NULL, false },
+	/* A transaction pooler (PgBouncer pool_mode = transaction) between the
+	 * workers and PostgreSQL: nothing may rely on a session (db.c). */
+	{ "database", "pooler", NULL, T_ENUM, OFF(db_pooler), 0, 0, "none", db_poolers, false },
+	/* PostgreSQL itself, past the pooler: cofferctl's session work. */
+	{ "database", "direct_url", NULL, T_STR, OFF(db_direct_url), 0, 0, "", NULL, true },
 
 	{ "storage", "type", "STORAGE_TYPE", T_ENUM, OFF(storage_type), 0, 0, "local", storage_types, false },
 	{ "storage", "local_path", "LOCAL_STORAGE_PATH", T_STR, OFF(local_path), 0, 0, "/var/lib/coffer/storage", NULL, false },
@@ -92,6 +105,15 @@ static const struct conf_key conf_keys[] = {
 	{ "s3", "style", NULL, T_ENUM, OFF(s3_virtual_host), 0, 0, "path", s3_styles, false },
 	{ "s3", "tls", NULL, T_BOOL, OFF(s3_tls), 0, 0, "yes", NULL, false },
 	{ "s3", "timeout", NULL, T_DURATION, OFF(s3_timeout_ms), 100, 600000, "15s", NULL, false },
+	/* v4: libcurl + SigV4 (store_s3v4.c); v2: libs3 (store_s3.c). */
+	{ "s3", "signature", "S3_SIGNATURE", T_ENUM, OFF(s3_signature), 0, 0, "v4", s3_signatures, false },
+	/* Temporary credentials (STS): sent as x-amz-security-token. */
+	{ "s3", "session_token", "AWS_SESSION_TOKEN", T_STR, OFF(s3_session_token), 0, 0, "", NULL, true },
+	/* AWS: parts of 5 MiB..5 GiB, at most 10000 of them, one PUT <= 5 GiB. */
+	{ "s3", "multipart_threshold", NULL, T_SIZE, OFF(s3_multipart_threshold), 5 * 1024 * 1024, 5 * GiB, "64MiB", NULL, false },
+	{ "s3", "part_size", NULL, T_SIZE, OFF(s3_part_size), 5 * 1024 * 1024, 5 * GiB, "16MiB", NULL, false },
+	/* A PEM bundle to verify the endpoint with instead of the system's. */
+	{ "s3", "ca_file", NULL, T_STR, OFF(s3_ca_file), 0, 0, "", NULL, false },
 
 	/* More than any request may run (request_timeout): see conf_validate(). */
 	{ "reconcile", "pending_timeout", NULL, T_DURATION, OFF(pending_timeout_ms), 1000, 30 * DAY_MS, "15m", NULL, false },
@@ -397,6 +419,55 @@ conf_check_types(const char *list, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* The [s3] keys that only make sense together (type = s3). */
+static int
+conf_validate_s3(const struct conf *conf, char *errbuf, size_t errlen)
+{
+	if (conf->s3_signature == S3_SIG_V2) {
+		/* libs3 2.0 has no security token, no region and no multipart
+		 * here: refuse what it would silently ignore. */
+		if (conf->s3_session_token[0] != '\0') {
+			snprintf(errbuf, errlen,
+			    "[s3] session_token (AWS_SESSION_TOKEN) needs signature = v4 (libs3's V2 cannot send it)");
+			return -1;
+		}
+		if (conf->s3_ca_file[0] != '\0') {
+			snprintf(errbuf, errlen,
+			    "[s3] ca_file needs signature = v4 (libs3's V2 uses the system's CAs only)");
+			return -1;
+		}
+		if (conf->max_file_size > 5 * GiB) {
+			snprintf(errbuf, errlen,
+			    "[storage] max_file_size above 5GiB needs [s3] signature = v4 (multipart upload)");
+			return -1;
+		}
+		return 0;
+	}
+	if (conf->s3_region[0] == '\0' ||
+	    strspn(conf->s3_region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(conf->s3_region)) {
+		snprintf(errbuf, errlen,
+		    "[s3] region (AWS_REGION) = \"%s\" must be a region name such as us-east-1 (signature = v4 signs it)",
+		    conf->s3_region);
+		return -1;
+	}
+	if (conf->s3_part_size > conf->s3_multipart_threshold) {
+		snprintf(errbuf, errlen,
+		    "[s3] part_size must not exceed [s3] multipart_threshold");
+		return -1;
+	}
+	/* AWS allows 10000 parts: the largest file must fit. */
+	if (conf->max_file_size > conf->s3_part_size * INT64_C(10000)) {
+		snprintf(errbuf, errlen,
+		    "[s3] part_size too small: [storage] max_file_size needs more than 10000 parts");
+		return -1;
+	}
+	if (conf->s3_ca_file[0] != '\0' && !conf->s3_tls) {
+		snprintf(errbuf, errlen, "[s3] ca_file is set but [s3] tls = no");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 conf_validate(const struct conf *conf, char *errbuf, size_t errlen)
 {
@@ -425,6 +496,8 @@ conf_validate(const struct conf *conf, char *errbuf, size_t errlen)
 			    "[s3] access_key_id and secret_access_key (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) are required when [storage] type = s3");
 			return -1;
 		}
+		if (conf_validate_s3(conf, errbuf, errlen) == -1)
+			return -1;
 	}
 	/* A pending row younger than the longest request may still have a
 	 * worker writing its object: the reconciler must not judge it. */
@@ -558,11 +631,9 @@ conf_validate_auth(struct conf *conf, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/*
- * [server] public_url: "http(s)://host[:port][/prefix]", no query, fragment,
+/* [server] public_url: "http(s)://host[:port][/prefix]", no query, fragment,
  * user info or trailing slash, printable ASCII without spaces: links are
- * this string followed by "/dl/...".
- */
+ * this string followed by "/dl/...". */
 static int
 conf_check_public_url(const char *url, char *errbuf, size_t errlen)
 {
@@ -696,6 +767,7 @@ conf_load(struct conf *conf, const char *path, char *errbuf, size_t errlen)
 	}
 	if (conf_validate(conf, errbuf, errlen) == -1 ||
 	    conf_check_public_url(conf->public_url, errbuf, errlen) == -1 ||
+	    cors_origins_check(conf->cors_origins, errbuf, errlen) == -1 ||
 	    conf_validate_auth(conf, errbuf, errlen) == -1 ||
 	    conf_load_link_key(conf, errbuf, errlen) == -1)
 		goto fail;

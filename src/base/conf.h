@@ -9,6 +9,11 @@
 #include "base/err.h"
 
 enum storage_type { STORAGE_LOCAL = 0, STORAGE_S3 };
+/* [database] pooler: what sits between the workers and PostgreSQL. */
+enum db_pooler { DB_POOLER_NONE = 0, DB_POOLER_TRANSACTION };
+
+/* [s3] signature: how requests to S3 are signed (and by which backend). */
+enum s3_signature { S3_SIG_V4 = 0, S3_SIG_V2 };
 /* [auth] jwt_algorithm: the one algorithm a JWT may be signed with. */
 enum jwt_algorithm { JWT_HS256 = 0, JWT_RS256, JWT_ES256 };
 
@@ -32,10 +37,13 @@ struct conf {
 	char	*pid_file;
 	int	 log_level;
 	char	*public_url;		/* "": from the request's scheme and Host */
+	char	*cors_origins;		/* "origin origin ...": browsers allowed cross-origin */
 
 	/* [database] */
 	char	*database_url;
 	int64_t	 db_connect_timeout_ms;
+	int	 db_pooler;		/* enum db_pooler */
+	char	*db_direct_url;		/* "": url; for cofferctl's sessions */
 
 	/* [storage] */
 	int	 storage_type;
@@ -57,6 +65,11 @@ struct conf {
 	int	 s3_virtual_host;
 	int	 s3_tls;
 	int64_t	 s3_timeout_ms;		/* no progress for this long: abort */
+	int	 s3_signature;		/* enum s3_signature */
+	char	*s3_session_token;	/* "": long-term credentials */
+	int64_t	 s3_multipart_threshold;	/* larger objects: multipart upload (V4) */
+	int64_t	 s3_part_size;
+	char	*s3_ca_file;		/* "": the system's CA bundle */
 
 	/* [reconcile] (cofferctl reconcile) */
 	int64_t	 pending_timeout_ms;	/* in-flight uploads and removals older than this are abandoned */

@@ -1,6 +1,7 @@
 /* cofferctl.c - the operator's command line: option parsing and the command table. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "base/conf.h"
 #include "ctl/ctl.h"
+#include "engine/db.h"
 #include "base/log.h"
 
 #define DEFAULT_CONF "/etc/coffer/coffer.conf"
@@ -36,6 +38,8 @@ static const struct {
 	    "                              (or found, with --dry-run), 4 stored files lost their object" },
 	{ "purge", ctl_purge, "purge [--dry-run]           remove deleted file rows and outbox events older than\n"
 	    "                              [reconcile] keep_deleted / keep_events, in batches" },
+	{ "cors", ctl_cors, "cors                        [server] cors_origins as nginx map entries, for\n"
+	    "                              /etc/nginx/coffer/coffer-cors.d/origins.conf" },
 };
 
 #define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -78,11 +82,16 @@ ctl_actor(void)
 PGconn *
 ctl_db(struct ctl *ctl)
 {
+	/* Past the pooler when we may: one operator's connection costs
+	 * PostgreSQL nothing, and some commands need a session. */
+	bool direct = ctl->conf.db_direct_url[0] != '\0';
 	const char *keys[] = { "dbname", "application_name", NULL };
-	const char *vals[] = { ctl->conf.database_url, "cofferctl", NULL };
+	const char *vals[] = { direct ? ctl->conf.db_direct_url : ctl->conf.database_url,
+	    "cofferctl", NULL };
 
 	if (ctl->pg != NULL)
 		return ctl->pg;
+	db_set_pooled(!direct && ctl->conf.db_pooler == DB_POOLER_TRANSACTION);
 	ctl->pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(ctl->pg) != CONNECTION_OK) {
 		/* libpq names host and port, never the password. */
@@ -92,6 +101,20 @@ ctl_db(struct ctl *ctl)
 	}
 	PQsetNoticeReceiver(ctl->pg, ctl_notice, NULL);
 	return ctl->pg;
+}
+
+PGconn *
+ctl_db_session(struct ctl *ctl, const char *command)
+{
+	if (ctl->conf.db_pooler == DB_POOLER_TRANSACTION && ctl->conf.db_direct_url[0] == '\0') {
+		/* Session advisory locks through a transaction pooler would
+		 * stay on a server connection other clients then share. */
+		fprintf(stderr, "cofferctl: %s needs a database session of its own, which a "
+		    "transaction pooler cannot give: set [database] direct_url to "
+		    "PostgreSQL itself\n", command);
+		exit(1);
+	}
+	return ctl_db(ctl);
 }
 
 int

@@ -16,9 +16,16 @@ struct ctl {
  * (0 ok, 1 failure or "something was wrong", 2 usage). */
 typedef int (*ctl_cmd_fn)(struct ctl *ctl, int argc, char **argv);
 
-/* The database connection from the configuration (DATABASE_URL); prints
+/* The database connection from the configuration: [database] direct_url
+ * when set (PostgreSQL past the pooler), else url (DATABASE_URL); prints
  * one clear line and exits 1 when PostgreSQL is unreachable. */
 PGconn *ctl_db(struct ctl *ctl);
+
+/* ctl_db() for a command that needs a session of its own (session advisory
+ * locks, temporary tables): refuses, exiting 1 with a message naming
+ * command, when the connection would go through a transaction pooler
+ * ([database] pooler = transaction without direct_url). */
+PGconn *ctl_db_session(struct ctl *ctl, const char *command);
 
 /* Who cofferctl acts as in the audit trail: "cofferctl:LOGIN". Static. */
 const char *ctl_actor(void);
@@ -33,5 +40,6 @@ int ctl_customer(struct ctl *ctl, int argc, char **argv);	/* ctl_customer.c */
 int ctl_recalculate(struct ctl *ctl, int argc, char **argv);	/* ctl_recalc.c */
 int ctl_reconcile(struct ctl *ctl, int argc, char **argv);	/* ctl_reconcile.c */
 int ctl_purge(struct ctl *ctl, int argc, char **argv);		/* ctl_purge.c */
+int ctl_cors(struct ctl *ctl, int argc, char **argv);	/* ctl_cors.c */
 
 #endif

@@ -20,7 +20,7 @@ ctl_migrate(struct ctl *ctl, int argc, char **argv)
 	if (argc == 2)
 		rc = migrate_status(ctl_db(ctl), stdout, errbuf, sizeof(errbuf));
 	else
-		rc = migrate_up(ctl_db(ctl), stdout, errbuf, sizeof(errbuf));
+		rc = migrate_up(ctl_db_session(ctl, "migrate"), stdout, errbuf, sizeof(errbuf));
 	if (rc != ERR_OK) {
 		fprintf(stderr, "cofferctl: migrate: %s\n", errbuf);
 		return 1;

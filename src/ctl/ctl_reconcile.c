@@ -184,7 +184,7 @@ ctl_reconcile(struct ctl *ctl, int argc, char **argv)
 		    errstr ? errstr : "unavailable");
 		return RECONCILE_ERROR;
 	}
-	rc = reconcile_run(ctl_db(ctl), be, h, &o, &report);
+	rc = reconcile_run(ctl_db_session(ctl, "reconcile"), be, h, &o, &report);
 	be->close(h);
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(report,

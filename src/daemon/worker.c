@@ -64,9 +64,14 @@ worker_signals(sigset_t *waitmask)
 static const char *
 worker_path(struct req *r)
 {
-	const char *p = req_param(r, "DOCUMENT_URI");
+	const char *p = req_param(r, "COFFER_PATH");
 	const char *uri, *q;
 
+	/* COFFER_PATH: the path before nginx's own rewrite to a location
+	 * of the site's (small uploads), else nginx's decoded URI. */
+	if (p != NULL && p[0] == '/')
+		return p;
+	p = req_param(r, "DOCUMENT_URI");
 	if (p != NULL && p[0] == '/')
 		return p;
 	if ((uri = req_param(r, "REQUEST_URI")) == NULL || uri[0] != '/')

@@ -1,8 +1,10 @@
 /* db.c - PostgreSQL connection lifecycle for one worker process, and the
- * lazily prepared statement registry every module runs its SQL through. */
+ * lazily prepared statement registry every module runs its SQL through,
+ * directly or through a transaction pooler (PgBouncer). */
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 static PGconn *db_pg;
 static const struct conf *db_conf;
+static bool db_pooled;
 
 /*
  * Which statements each open connection has prepared.  A process holds one
@@ -41,6 +44,13 @@ void
 db_init(const struct conf *conf)
 {
 	db_conf = conf;
+	db_pooled = conf->db_pooler == DB_POOLER_TRANSACTION;
+}
+
+void
+db_set_pooled(bool pooled)
+{
+	db_pooled = pooled;
 }
 
 /* Server notices (and the FATAL of a session ended while idle) go to our
@@ -272,6 +282,108 @@ db_prepare(PGconn *pg, struct db_prepared *p, const struct db_stmt *st, PGresult
 	return 0;
 }
 
+/*
+ * Behind a transaction pooler each transaction may land on another server
+ * connection, shared with other clients, so this process cannot know what
+ * is prepared where.  Planning afresh every time (unnamed statements)
+ * would be correct but costs an upload three times the database CPU or
+ * more (docs/SCALING.md), so statements stay named and prepared on the server
+ * connections themselves: the name carries a hash of the text, so every
+ * client of every version that uses a name means the same statement, and
+ * whichever lands on a server connection finds it prepared or prepares it
+ * there.  Parse and execute go in one pipeline (one Sync, so one
+ * transaction, so one server connection).
+ */
+#define DB_POOLED_NAME	64	/* < NAMEDATALEN */
+
+static void
+db_pooled_name(const struct db_stmt *st, char *buf, size_t len)
+{
+	/* FNV-1a: a fingerprint, not a defence (the text is ours). */
+	uint64_t h = UINT64_C(14695981039346656037);
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)st->sql; *c != '\0'; c++)
+		h = (h ^ *c) * UINT64_C(1099511628211);
+	snprintf(buf, len, "coffer_%.32s_%016" PRIx64, st->name, h);
+}
+
+/* Discard every result up to the next NULL; keep the first in *keep if
+ * *keep is still NULL. */
+static void
+db_pipeline_take(PGconn *pg, PGresult **keep)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(pg)) != NULL) {
+		if (*keep == NULL)
+			*keep = r;
+		else
+			PQclear(r);
+	}
+}
+
+/* Prepare name and run it, in one transaction.  NULL when the connection
+ * failed; else the first failure (the Parse's, e.g. 42P05) or the result. */
+static PGresult *
+db_prepare_exec(PGconn *pg, const char *name, const struct db_stmt *st,
+    const char *const *params)
+{
+	PGresult *prep = NULL, *exec = NULL, *sync;
+
+	if (!PQenterPipelineMode(pg))
+		return NULL;
+	if (!PQsendPrepare(pg, name, st->sql, st->nparams, NULL) ||
+	    !PQsendQueryPrepared(pg, name, st->nparams, params, NULL, NULL, 0) ||
+	    !PQpipelineSync(pg)) {
+		/* Only a broken connection refuses to queue. */
+		(void)PQexitPipelineMode(pg);
+		return NULL;
+	}
+	db_pipeline_take(pg, &prep);
+	db_pipeline_take(pg, &exec);
+	if ((sync = PQgetResult(pg)) != NULL)
+		PQclear(sync);
+	(void)PQexitPipelineMode(pg);
+	if (prep != NULL && !db_ok(prep)) {
+		PQclear(exec);
+		return prep;
+	}
+	PQclear(prep);
+	return exec;
+}
+
+/* st's result through a transaction pooler. */
+static PGresult *
+db_exec_pooled(PGconn *pg, const struct db_stmt *st, const char *const *params)
+{
+	char name[DB_POOLED_NAME];
+	PGresult *res;
+	int tries;
+
+	/* Inside BEGIN ... COMMIT (recalculation) a miss would abort the
+	 * transaction: plan afresh there, these paths are rare. */
+	if (PQtransactionStatus(pg) != PQTRANS_IDLE)
+		return PQexecParams(pg, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
+	db_pooled_name(st, name, sizeof(name));
+	/* A miss (26000) prepares and runs in one transaction; if that lands
+	 * where the statement exists already (42P05), the plain execute is
+	 * tried again.  Each miss teaches one server connection, so misses
+	 * end once all of the pool's know the statement.  Three rounds of
+	 * bad luck end in an unnamed statement. */
+	for (tries = 0; tries < 3; tries++) {
+		res = PQexecPrepared(pg, name, st->nparams, params, NULL, NULL, 0);
+		if (strcmp(db_sqlstate(res), "26000") != 0)
+			return res;
+		PQclear(res);
+		res = db_prepare_exec(pg, name, st, params);
+		if (res == NULL || strcmp(db_sqlstate(res), "42P05") != 0)
+			return res;
+		PQclear(res);
+	}
+	return PQexecParams(pg, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
+}
+
 enum err
 db_run(PGconn *pg, const struct db_stmt *st, const char *const *params,
     PGresult **out, const char **errstr)
@@ -285,6 +397,16 @@ db_run(PGconn *pg, const struct db_stmt *st, const char *const *params,
 	*out = NULL;
 	if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
 		return db_error(pg, NULL, errstr);
+	if (db_pooled) {
+		t0 = metrics_now_us();
+		res = db_exec_pooled(pg, st, params);
+		metrics_db(metrics_now_us() - t0, !db_ok(res));
+		if (db_ok(res)) {
+			*out = res;
+			return ERR_OK;
+		}
+		goto fail;
+	}
 	p = db_prep_slot(pg);
 again:
 	if (db_prep_find(p, st) < 0 && db_prepare(pg, p, st, &res) == -1)

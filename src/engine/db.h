@@ -4,12 +4,22 @@
 #define COFFER_DB_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "base/conf.h"
 #include "base/err.h"
 
-/* Remember where to connect; connects lazily (after fork, in the worker). */
+/* Remember where to connect, and whether through a transaction pooler
+ * ([database] pooler); connects lazily (after fork, in the worker). */
 void db_init(const struct conf *conf);
+
+/*
+ * Run db_run() as behind a transaction pooler (true) or on a connection of
+ * its own (false, the default without db_init()).  Pooled, no statement
+ * relies on what this process prepared before: see db_run().  For tools
+ * that connect themselves (cofferctl, bench_quota).
+ */
+void db_set_pooled(bool pooled);
 
 /*
  * The live connection, connecting or reconnecting as needed.  A connection
@@ -40,7 +50,12 @@ struct db_stmt {
 
 /*
  * Run st on pg with nparams text parameters (NULL is SQL NULL), preparing
- * it first if this connection has not seen it.  Succeeds when the result
+ * it first if this connection has not seen it.  Pooled (db_set_pooled()),
+ * the statement is prepared under a name that carries a hash of its text,
+ * on whichever server connection the pooler picks, in the same transaction
+ * as its execution when it is missing there; inside an explicit
+ * transaction it is planned unnamed.  Nothing else about a session is
+ * assumed, so new statements need nothing to work through PgBouncer.  Succeeds when the result
  * status is PGRES_TUPLES_OK or PGRES_COMMAND_OK: then *res (never NULL) is
  * the caller's to PQclear().  Otherwise *res is NULL and the return value
  * classifies the failure (see db_error()).  errstr, if not NULL, gets a

@@ -45,6 +45,7 @@ static const struct db_stmt quota_st_commit = {
 	" UPDATE files SET state = 'stored', stored_at = now()"
 	" WHERE customer_id = $1::uuid AND id = $2::uuid AND state = 'pending'"
 	" RETURNING customer_id, id, storage_key, size, charged_size, file_type, category,"
+	"  subcategory,"
 	"  original_name, mime_type, uploaded_by),"
 	" c AS ("
 	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.charged_size, 0),"
@@ -87,7 +88,8 @@ static const struct db_stmt quota_st_release = {
 	"WITH f AS ("							\
 	" UPDATE files SET state = 'deleted', deleted_at = now(), deleted_by = $3" \
 	" WHERE customer_id = $1::uuid AND " match " AND state = 'stored'" \
-	" RETURNING customer_id, id, storage_key, size, charged_size, file_type, category)," \
+	" RETURNING customer_id, id, storage_key, size, charged_size, file_type, category," \
+	"  subcategory)," \
 	" c AS ("							\
 	" UPDATE customers c SET storage_used = greatest(c.storage_used - f.charged_size, 0)," \
 	"  file_count = greatest(c.file_count - 1, 0)"			\
@@ -99,7 +101,8 @@ static const struct db_stmt quota_st_release = {
 	"  total_size = greatest(s.total_size - f.charged_size, 0), last_updated = now()" \
 	" FROM f JOIN c USING (customer_id)"				\
 	" WHERE s.customer_id = f.customer_id AND s.file_type = f.file_type" \
-	"  AND s.category = f.category RETURNING 1),"			\
+	"  AND s.category = f.category AND s.subcategory = " QUOTA_SUBCATEGORY \
+	" RETURNING 1),"						\
 	" a AS ("							\
 	" INSERT INTO audit_log (customer_id, action, actor, file_id, storage_key, size, detail)" \
 	" SELECT f.customer_id, 'delete', $3, f.id, f.storage_key, f.size," \
@@ -134,14 +137,16 @@ static const struct db_stmt quota_st_stats = {
 	"SELECT c.storage_used, c.storage_reserved, coffer_effective_limit(c, p.storage_limit),"
 	" c.plan, c.status, p.max_file_size, c.file_count, p.max_files,"
 	" (SELECT coalesce(json_agg(json_build_object('fileType', s.file_type,"
-	"   'category', s.category, 'fileCount', s.file_count, 'totalSize', s.total_size)"
-	"   ORDER BY s.total_size DESC, s.file_type, s.category), '[]')"
+	"   'category', coalesce(nullif(s.subcategory, ''), s.category),"
+	"   'parentCategory', s.category,"
+	"   'fileCount', s.file_count, 'totalSize', s.total_size)"
+	"   ORDER BY s.total_size DESC, s.file_type, s.category, s.subcategory), '[]')"
 	"  FROM storage_usage s WHERE s.customer_id = c.customer_id AND s.file_count > 0),"
 	" (SELECT coalesce(json_agg(r), '[]') FROM ("
 	"   SELECT f.id AS \"fileId\", f.original_name AS \"fileName\","
 	"    f.storage_key AS \"filePath\", f.size AS \"fileSize\","
 	"    f.charged_size AS \"chargedSize\", f.file_type AS \"fileType\","
-	"    f.category, f.mime_type AS \"mimeType\","
+	"    f.category, f.subcategory, f.mime_type AS \"mimeType\","
 	"    to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 	"     AS \"uploadedAt\","
 	"    coalesce(f.uploaded_by, 'Unknown') AS \"uploadedBy\""

@@ -142,7 +142,7 @@ enum err quota_record(PGconn *pg, const struct quota_upload *up,
 
 /*
  * The object is written: pending -> stored, reserved -= size, used += size,
- * breakdown row (file type, category) += size, audit 'upload' by actor
+ * breakdown row (file type, category, subcategory) += size, audit 'upload' by actor
  * (NULL: the uploader), all in one statement.  Committing a file that is
  * already stored (the reconciler settled it first) is ERR_OK; anything else
  * not pending is ERR_NOTFOUND.
@@ -190,10 +190,12 @@ struct json_object *quota_info_json(const struct quota_info *q);
 
 /*
  * The seed's getStorageStats in one statement: {quota, breakdown:
- * [{fileType, category, fileCount, totalSize, totalSizeFormatted,
- * percentage of used (0 when used is 0)}], recentUploads: the 10 newest
- * stored files [{fileId, fileName, filePath, fileSize, fileSizeFormatted,
- * fileType, category, mimeType, uploadedAt, uploadedBy}]}.  On ERR_OK the
+ * [{fileType, category (the seed's subcategory || category), parentCategory
+ * (the top category), fileCount, totalSize, totalSizeFormatted, percentage
+ * of used (0 when used is 0)}], recentUploads: the 10 newest stored files
+ * [{fileId, fileName, filePath, fileSize, fileSizeFormatted, fileType,
+ * category, subcategory (null when none), mimeType, uploadedAt,
+ * uploadedBy}]}.  On ERR_OK the
  * caller owns *out; otherwise *out is NULL.
  */
 enum err quota_stats(PGconn *pg, const char *customer_id, struct json_object **out,

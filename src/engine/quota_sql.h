@@ -25,22 +25,28 @@
 	"  AND (c.storage_used + c.storage_reserved + $13::bigint" \
 	"   > coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ")) IS NOT TRUE"
 
+/* The breakdown's subcategory key (sql/008): '' for a file without one,
+ * so the seed's category is coalesce(nullif(subcategory, ''), category). */
+#define QUOTA_SUBCATEGORY	"coalesce(f.subcategory, '')"
+
 /*
  * What storing a file writes besides its row and the customer's counters:
  * the breakdown row, the audit entry and the outbox events (the upload,
  * and each of 80, 90 and 100 % of the limit reached from below).  Reads
  * CTE f (the stored file: customer_id, id, storage_key, size, charged_size,
- * file_type, category, original_name, mime_type, uploaded_by) and CTE c
- * (customer_id, used after the upload, lim); actor is an SQL expression.
- * The breakdown and the thresholds count charged sizes, as used does.  Defines CTEs
+ * file_type, category, subcategory, original_name, mime_type, uploaded_by)
+ * and CTE c (customer_id, used after the upload, lim); actor is an SQL
+ * expression.  The breakdown and the thresholds count charged sizes, as
+ * used does.  Defines CTEs
  * u and a, whose counts the statement returns, and e.
  */
 #define QUOTA_SQL_STORED(actor) \
 	" u AS (" \
-	" INSERT INTO storage_usage AS s (customer_id, file_type, category, file_count, total_size)" \
-	" SELECT f.customer_id, f.file_type, f.category, 1, f.charged_size" \
+	" INSERT INTO storage_usage AS s (customer_id, file_type, category, subcategory," \
+	"  file_count, total_size)" \
+	" SELECT f.customer_id, f.file_type, f.category, " QUOTA_SUBCATEGORY ", 1, f.charged_size" \
 	" FROM f JOIN c USING (customer_id)" \
-	" ON CONFLICT (customer_id, file_type, category) DO UPDATE" \
+	" ON CONFLICT (customer_id, file_type, category, subcategory) DO UPDATE" \
 	" SET file_count = s.file_count + 1, total_size = s.total_size + EXCLUDED.total_size," \
 	"  last_updated = now()" \
 	" RETURNING 1)," \

@@ -48,6 +48,7 @@ static const struct db_stmt quota_st_record = {
 	" SELECT c.customer_id, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10, $11::jsonb, $12,"
 	"  'stored', now(), $13::bigint"
 	" FROM c RETURNING customer_id, id, storage_key, size, charged_size, file_type, category,"
+	"  subcategory,"
 	"  original_name, mime_type, uploaded_by),"
 	QUOTA_SQL_STORED("f.uploaded_by")
 	/* Data-modifying CTEs run to completion whether read or not. */

@@ -120,7 +120,8 @@
 	X(NETWORK_ERROR, 0, "The service could not be reached: connection refused, reset or timed out") \
 	X(TLS_ERROR, 0, "The TLS handshake or the certificate check failed") \
 	X(BAD_RESPONSE, 0, "An answer came that is not the API's JSON (a proxy's page, a truncated body)") \
-	X(CLIENT_ERROR, 0, "The client itself failed before or after the request")
+	X(CLIENT_ERROR, 0, "The client itself failed before or after the request") \
+	X(ABORTED, 0, "The caller cancelled the request (an upload's AbortSignal)")
 
 /* One entry of the catalogue. */
 struct errcode {

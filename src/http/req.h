@@ -21,7 +21,7 @@ struct req {
 	struct pool		*pool;		/* freed when the request ends */
 	const struct conf	*conf;
 	const char		*method;
-	const char		*path;		/* DOCUMENT_URI, decoded by nginx */
+	const char		*path;		/* COFFER_PATH or DOCUMENT_URI, decoded by nginx */
 	const char		*query;		/* QUERY_STRING, raw */
 	const char		*request_id;	/* nginx $request_id, or ours */
 	const char		*route;		/* matched pattern, for logs and metrics */

@@ -232,11 +232,17 @@ upload_reserve_write_commit(struct req *r, const struct identity *id,
 	}
 	req_test_pause(r, "after-put");
 	if ((rc = quota_commit(pg, id->customer, file_id, id->user, &errstr)) != ERR_OK) {
-		/* The client hears "failed": make it true.  Without the object
-		 * the reconciler releases the pending row. */
 		log_warnx("committing %s: %s", file_id, errstr ? errstr : "?");
-		store->del(sh, up->storage_key, &errstr);
-		quota_release(pg, id->customer, file_id, id->user, &errstr);
+		if (PQstatus(pg) == CONNECTION_OK) {
+			/* The server refused: nothing was committed.  The
+			 * client hears "failed": make it true. */
+			store->del(sh, up->storage_key, &errstr);
+			quota_release(pg, id->customer, file_id, id->user, &errstr);
+		}
+		/* Else the connection died (a database or pooler restart)
+		 * with the commit in flight: it may have happened, and
+		 * removing the object could leave a stored row without it.
+		 * Kept, it settles the pending row for the reconciler. */
 		return req_fail_engine(r, rc, REQ_NONE, "committing the upload", NULL);
 	}
 	return ERR_OK;

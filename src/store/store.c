@@ -15,7 +15,7 @@ store_lookup(const struct conf *conf)
 	case STORAGE_LOCAL:
 		return &store_local_backend;
 	case STORAGE_S3:
-		return &store_s3_backend;
+		return conf->s3_signature == S3_SIG_V2 ? &store_s3_backend : &store_s3v4_backend;
 	default:
 		return NULL;
 	}

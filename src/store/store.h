@@ -89,7 +89,8 @@ struct store_backend {
 };
 
 extern const struct store_backend store_local_backend;
-extern const struct store_backend store_s3_backend;
+extern const struct store_backend store_s3_backend;	/* [s3] signature = v2: libs3 */
+extern const struct store_backend store_s3v4_backend;	/* [s3] signature = v4: libcurl */
 
 /*
  * Copy [offset, offset+length) of file in to file out at out's current
@@ -104,7 +105,8 @@ int store_copy_range(int in, off_t offset, off_t length, int out);
  * retryable later), anything else ERR_SYS; *errstr = what. */
 enum err store_errno(const char **errstr, const char *what);
 
-/* The backend for conf->storage_type, or NULL if it is not compiled in. */
+/* The backend for conf->storage_type (and, for s3, [s3] signature), or NULL
+ * if it is not compiled in. */
 const struct store_backend *store_lookup(const struct conf *conf);
 
 /*

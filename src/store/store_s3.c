@@ -436,8 +436,8 @@ store_s3_close(void *h)
  * the name back byte for byte; a name too long for S3's 2 KiB metadata
  * budget is cut at a character boundary.
  */
-static void
-store_s3_pct_encode(const char *in, char *out, size_t outlen)
+void
+store_s3_meta_encode(const char *in, char *out, size_t outlen)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t o = 0, need, k, clen;
@@ -466,7 +466,7 @@ store_s3_pct_encode(const char *in, char *out, size_t outlen)
  * single-part PUT is the MD5 of what was stored, is compared too.  An ETag
  * that is not 32 hex digits (an encrypting peer's) says nothing and passes.
  */
-static int
+int
 store_s3_etag_mismatch(const char *etag, const char *md5_base64)
 {
 	unsigned char raw[32];
@@ -515,7 +515,7 @@ store_s3_put(void *h, const char *key, const struct store_put *p, const char **e
 		return ERR_INTERNAL;
 	}
 	if (p->original_name != NULL && p->original_name[0] != '\0') {
-		store_s3_pct_encode(p->original_name, name, sizeof(name));
+		store_s3_meta_encode(p->original_name, name, sizeof(name));
 		meta[props.metaDataCount++] = (S3NameValue){ "original-name", name };
 	}
 
@@ -716,7 +716,7 @@ store_s3_presign_overrides(struct store_s3 *s, const char *key, int64_t expires,
 }
 
 /* Printable ASCII only: a value goes into a header of the peer's answer. */
-static int
+int
 store_s3_printable(const char *v)
 {
 	const unsigned char *p;

@@ -7,7 +7,11 @@
  * creates its own plans and customers with random ids, so runs never collide.
  * QUOTA_SEED=N replays the property test; QUOTA_PG_STOP and QUOTA_PG_START
  * (shell commands) enable the "restart" case that stops the cluster for real
- * (CK_RUN_CASE=restart runs it alone).
+ * (CK_RUN_CASE=restart runs it alone).  Through a transaction pooler
+ * (DATABASE_URL PgBouncer's): COFFER_DB_POOLED=1 runs the statements as
+ * cofferd does there, and the migration goes to COFFER_PG_DIRECT_URL (it
+ * holds a session lock); the "connection" cases need a session of their
+ * own and are for direct runs.
  */
 #include "config.h"
 
@@ -16,6 +20,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,7 @@
 #define ACTOR	"check_quota"
 
 static const char *dburl;
+static bool pooled;		/* COFFER_DB_POOLED=1: through PgBouncer */
 static PGconn *pg;		/* this test process's connection */
 
 /* ---------------------------------------------------------------- helpers */
@@ -206,11 +212,12 @@ assert_consistent(const char *cid, const char *ctx)
 	int64_t pending = sqlint(pg, "SELECT coalesce(sum(charged_size),0) FROM files WHERE"
 	    " customer_id = '%s' AND state = 'pending'", cid);
 	int64_t bad = sqlint(pg,
-	    "WITH l AS (SELECT file_type, category, count(*) n, sum(charged_size) s FROM files"
-	    "  WHERE customer_id = '%s' AND state = 'stored' GROUP BY 1, 2),"
-	    " u AS (SELECT file_type, category, file_count n, total_size s FROM storage_usage"
-	    "  WHERE customer_id = '%s' AND file_count > 0)"
-	    " SELECT count(*) FROM l FULL JOIN u USING (file_type, category)"
+	    "WITH l AS (SELECT file_type, category, coalesce(subcategory, '') subcategory,"
+	    "  count(*) n, sum(charged_size) s FROM files"
+	    "  WHERE customer_id = '%s' AND state = 'stored' GROUP BY 1, 2, 3),"
+	    " u AS (SELECT file_type, category, subcategory, file_count n, total_size s"
+	    "  FROM storage_usage WHERE customer_id = '%s' AND file_count > 0)"
+	    " SELECT count(*) FROM l FULL JOIN u USING (file_type, category, subcategory)"
 	    " WHERE l.n IS DISTINCT FROM u.n OR l.s IS DISTINCT FROM u.s", cid, cid);
 
 	ck_assert_msg(q.used == stored, "%s: used %" PRId64 " != stored %" PRId64, ctx,
@@ -443,6 +450,90 @@ START_TEST(test_delete)
 	ck_assert_int_eq(sqlint(pg, "SELECT count(*) FROM audit_log WHERE customer_id='%s'"
 	    " AND action='delete' AND actor='user-9' AND size IS NOT NULL", cid), 2);
 	assert_consistent(cid, "delete");
+}
+END_TEST
+
+/* The seed's breakdown key: subcategory || category, with the parent. */
+static int64_t
+breakdown_size(struct json_object *bd, const char *cat, const char *parent)
+{
+	struct json_object *it, *v;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(bd); i++) {
+		it = json_object_array_get_idx(bd, i);
+		ck_assert(json_object_object_get_ex(it, "category", &v));
+		if (strcmp(json_object_get_string(v), cat) != 0)
+			continue;
+		ck_assert(json_object_object_get_ex(it, "parentCategory", &v));
+		if (strcmp(json_object_get_string(v), parent) != 0)
+			continue;
+		ck_assert(json_object_object_get_ex(it, "totalSize", &v));
+		return json_object_get_int64(v);
+	}
+	return -1;
+}
+
+START_TEST(test_breakdown_subcategory)
+{
+	const char *cid = new_customer(new_plan(100 * MiB, 10 * MiB));
+	struct json_object *o, *bd, *ru, *v;
+	struct quota_deleted d;
+	struct quota_upload u;
+	char id[QUOTA_ID_LEN], lease[QUOTA_ID_LEN], key[128];
+	static const char *const subs[] = { "leases", "leases", "contracts", NULL };
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		upload_init(&u, cid, (i + 1) * MiB, "document", subs[i] ? "documents" : "avatars",
+		    key);
+		u.subcategory = subs[i];
+		ck_assert_int_eq(quota_reserve(pg, &u, i == 0 ? lease : id, NULL, NULL), ERR_OK);
+		ck_assert_int_eq(quota_commit(pg, cid, i == 0 ? lease : id, NULL, NULL), ERR_OK);
+	}
+	ck_assert_int_eq(quota_stats(pg, cid, &o, NULL), ERR_OK);
+	ck_assert(json_object_object_get_ex(o, "breakdown", &bd));
+	ck_assert_int_eq(json_object_array_length(bd), 3);
+	ck_assert_int_eq(breakdown_size(bd, "leases", "documents"), 3 * MiB);
+	ck_assert_int_eq(breakdown_size(bd, "contracts", "documents"), 3 * MiB);
+	ck_assert_int_eq(breakdown_size(bd, "avatars", "avatars"), 4 * MiB);
+	ck_assert(json_object_object_get_ex(o, "recentUploads", &ru));
+	ck_assert(json_object_object_get_ex(json_object_array_get_idx(ru, 0), "subcategory", &v));
+	ck_assert(json_object_is_type(v, json_type_null));	/* the avatar */
+	ck_assert(json_object_object_get_ex(json_object_array_get_idx(ru, 1), "subcategory", &v));
+	ck_assert_str_eq(json_object_get_string(v), "contracts");
+	json_object_put(o);
+
+	/* A delete decrements its own (type, category, subcategory) row. */
+	ck_assert_int_eq(quota_delete(pg, cid, lease, "user-9", &d, NULL), ERR_OK);
+	free(d.storage_key);
+	ck_assert_int_eq(quota_stats(pg, cid, &o, NULL), ERR_OK);
+	ck_assert(json_object_object_get_ex(o, "breakdown", &bd));
+	ck_assert_int_eq(breakdown_size(bd, "leases", "documents"), 2 * MiB);
+	ck_assert_int_eq(breakdown_size(bd, "contracts", "documents"), 3 * MiB);
+	json_object_put(o);
+	assert_consistent(cid, "subcategory breakdown");
+
+	/* Recalculation repairs a subcategory row and reports it the seed's way. */
+	sql1(pg, "UPDATE storage_usage SET total_size = total_size + 5 WHERE customer_id = '%s'"
+	    " AND subcategory = 'contracts'", cid);
+	{
+		struct quota_drift dr;
+		struct json_object *rows, *r;
+
+		ck_assert_int_eq(quota_recalculate(pg, cid, ACTOR, &dr, NULL), ERR_OK);
+		ck_assert_int_eq(dr.rows_changed, 1);
+		ck_assert(json_object_object_get_ex(dr.detail, "breakdown", &rows));
+		r = json_object_array_get_idx(rows, 0);
+		ck_assert(json_object_object_get_ex(r, "category", &v));
+		ck_assert_str_eq(json_object_get_string(v), "contracts");
+		ck_assert(json_object_object_get_ex(r, "parentCategory", &v));
+		ck_assert_str_eq(json_object_get_string(v), "documents");
+		ck_assert(json_object_object_get_ex(r, "sizeDrift", &v));
+		ck_assert_int_eq(json_object_get_int64(v), 5);
+		json_object_put(dr.detail);
+	}
+	assert_consistent(cid, "subcategory recalculated");
 }
 END_TEST
 
@@ -1390,14 +1481,17 @@ prepare_database(void)
 	FILE *null;
 	enum err rc;
 
+	const char *direct = getenv("COFFER_PG_DIRECT_URL");
+
 	if ((dburl = getenv("DATABASE_URL")) == NULL || *dburl == '\0') {
 		fprintf(stderr, "check_quota: DATABASE_URL is not set: this suite needs a real "
 		    "PostgreSQL (scripts/stack up DIR, then source DIR/stack.env)\n");
 		return -1;
 	}
-	c = PQconnectdb(dburl);
+	db_set_pooled(pooled);
+	c = PQconnectdb(direct != NULL && *direct != '\0' ? direct : dburl);
 	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "check_quota: cannot connect to DATABASE_URL: %s", PQerrorMessage(c));
+		fprintf(stderr, "check_quota: cannot connect to the database: %s", PQerrorMessage(c));
 		PQfinish(c);
 		return -1;
 	}
@@ -1432,6 +1526,7 @@ main(void)
 	TCase *tc;
 	int failed;
 
+	pooled = getenv("COFFER_DB_POOLED") != NULL && strcmp(getenv("COFFER_DB_POOLED"), "1") == 0;
 	if (prepare_database() == -1)
 		return EXIT_FAILURE;
 	tc = tcase(s, "flow", 60);
@@ -1442,6 +1537,7 @@ main(void)
 	tcase_add_test(tc, test_delete);
 	tcase_add_test(tc, test_tenant_isolation);
 	tcase_add_test(tc, test_stats);
+	tcase_add_test(tc, test_breakdown_subcategory);
 	tc = tcase(s, "limits", 60);
 	tcase_add_test(tc, test_unlimited);
 	tcase_add_test(tc, test_override);
@@ -1457,9 +1553,12 @@ main(void)
 	tcase_add_test(tc, test_settle_concurrent);
 	tcase_add_test(tc, test_recalculate_drift);
 	tcase_add_test(tc, test_property);
-	tc = tcase(s, "connection", 60);
-	tcase_add_test(tc, test_reconnect_terminated);
-	tcase_add_test(tc, test_conn_rollback);
+	if (!pooled) {
+		/* They end or inspect this process's own backend. */
+		tc = tcase(s, "connection", 60);
+		tcase_add_test(tc, test_reconnect_terminated);
+		tcase_add_test(tc, test_conn_rollback);
+	}
 	if (getenv("QUOTA_PG_STOP") != NULL && getenv("QUOTA_PG_START") != NULL) {
 		tc = tcase(s, "restart", 120);
 		tcase_add_test(tc, test_restart);

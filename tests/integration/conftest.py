@@ -3,13 +3,16 @@
 The stack comes from `scripts/stack up`, exactly as operators and CI use it.
 Nothing here mocks a service: if the stack cannot start, every test fails.
 """
+import functools
 import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -173,7 +176,8 @@ class Stack:
                if k not in ("DATABASE_URL", "STORAGE_TYPE", "LOCAL_STORAGE_PATH",
                             "MAX_FILE_SIZE", "DEFAULT_STORAGE_LIMIT", "S3_ENDPOINT",
                             "S3_BUCKET_NAME", "AWS_ACCESS_KEY_ID",
-                            "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "JWT_SECRET",
+                            "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_SESSION_TOKEN",
+                            "S3_SIGNATURE", "JWT_SECRET",
                             "COFFER_LINK_SECRET", "COFFER_PUBLIC_URL")}
         if extra_env:
             env.update(extra_env)
@@ -263,25 +267,105 @@ def _session_stack(prefix, extra_env=None):
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def pooler_env():
+    """COFFER_TEST_POOLER=pgbouncer: the session's stacks put PgBouncer in
+    transaction mode between cofferd and PostgreSQL (scripts/test runs the
+    storage API, quota race and two-pool suites that way too)."""
+    pooler = os.environ.get("COFFER_TEST_POOLER", "none")
+    if pooler not in ("none", "pgbouncer"):
+        raise RuntimeError(f"COFFER_TEST_POOLER must be none or pgbouncer, not {pooler!r}")
+    return {"COFFER_DB_POOLER": pooler}
+
+
 @pytest.fixture(scope="session")
 def stack():
-    yield from _session_stack("coffer-it.")
+    yield from _session_stack("coffer-it.", pooler_env())
+
+
+def _s3_stack_env(signature):
+    """What scripts/stack needs for an S3 stack: the peer is Ceph RGW, which
+    checks signatures like AWS. COFFER_TEST_S3_PEER=s3rver gives a faster
+    inner loop that proves nothing about V4: s3rver accepts any V4
+    signature, so there the V4 stack's signature tests (tampered links, a
+    wrong secret, check_store_s3's v4 case) fail, as they should; select
+    `-k "local or s3v2"` with it."""
+    return {"STORAGE_TYPE": "s3", "S3_SIGNATURE": signature,
+            "S3_PEER": os.environ.get("COFFER_TEST_S3_PEER", "ceph")}
 
 
 @pytest.fixture(scope="session")
 def s3_stack():
-    """A second stack whose cofferd stores objects in an S3 peer (s3rver);
-    stack.env then carries S3_ENDPOINT, S3_BUCKET_NAME, the AWS_* keys and
-    S3RVER_PIDFILE."""
-    yield from _session_stack("coffer-s3.", {"STORAGE_TYPE": "s3"})
+    """A second stack whose cofferd stores objects in an S3 peer (Ceph RGW)
+    and signs with Signature V4 (the default); stack.env then carries
+    S3_ENDPOINT, S3_BUCKET_NAME, the AWS_* keys, S3_PEER and S3_SIGNATURE."""
+    yield from _session_stack("coffer-s3.", {**_s3_stack_env("v4"), **pooler_env()})
 
 
-@pytest.fixture(scope="module", params=["local", "s3"])
+@pytest.fixture(scope="session")
+def s3v2_stack():
+    """Like s3_stack, with [s3] signature = v2 (libs3) against the same kind
+    of peer."""
+    yield from _session_stack("coffer-s3v2.", {**_s3_stack_env("v2"), **pooler_env()})
+
+
+@pytest.fixture(scope="module", params=["s3", "s3v2"])
+def any_s3(request):
+    """The S3 stack of each signature in turn."""
+    return request.getfixturevalue("s3_stack" if request.param == "s3" else "s3v2_stack")
+
+
+@pytest.fixture(scope="session")
+def pooled_stack():
+    """A stack with its own PgBouncer (transaction mode) whatever
+    COFFER_TEST_POOLER says, and more workers (8) than server connections
+    (2): tests/integration/test_pooler.py."""
+    yield from _session_stack("coffer-pgb.", {"COFFER_DB_POOLER": "pgbouncer",
+                                              "COFFER_PGBOUNCER_POOL": "2",
+                                              "COFFER_WORKERS": "8"})
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def app_server():
+    """A plain static HTTP server on its own loopback port: a SaaS web app's
+    origin (.origin), serving .root (which the test fills)."""
+    root = Path(tempfile.mkdtemp(prefix="coffer-app."))
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler,
+                                                                   directory=str(root)))
+    srv.root = root
+    srv.origin = f"http://127.0.0.1:{srv.server_address[1]}"
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+CORS_APP_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture(scope="module")
+def cors_stack(app_server):
+    """A stack whose nginx allows two web origins (CORS): CORS_APP_ORIGIN and
+    app_server's; the latter is also .app_origin."""
+    for s in _session_stack("coffer-clients.", {
+            "COFFER_STACK_CORS_ORIGINS": f"{CORS_APP_ORIGIN}, {app_server.origin}"}):
+        s.app_origin = app_server.origin
+        yield s
+
+
+@pytest.fixture(scope="module", params=["local", "s3", "s3v2"])
 def api(request):
     """The stack of each storage backend in turn: suites that must hold on
     every backend (the storage API, download links) take `api` instead of
-    `stack` and run once on the local stack, once on the S3 stack."""
-    return request.getfixturevalue("stack" if request.param == "local" else "s3_stack")
+    `stack` and run on the local stack, the S3 stack with V4 and the one
+    with V2."""
+    return request.getfixturevalue({"local": "stack", "s3": "s3_stack",
+                                    "s3v2": "s3v2_stack"}[request.param])
 
 
 @pytest.fixture

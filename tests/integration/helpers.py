@@ -13,9 +13,12 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shlex
 import socket
 import struct
+import subprocess
+import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
@@ -189,38 +192,39 @@ def objects_of(stack, customer):
         marker = page[-1]
 
 
+# [s3] multipart_threshold and part_size as scripts/stack leaves them (the defaults).
+MULTIPART_THRESHOLD = 64 << 20
+PART_SIZE = 16 << 20
+
+
 def assert_object(stack, key, data, mime):
     """The backend holds exactly data under key; on S3 also with the sniffed
-    Content-Type, the ETag of a single PUT (the MD5 of the bytes) and no
-    identity in its metadata (who uploaded is the database's to know: a
-    presigned link shows the object's headers to whoever holds it)."""
+    Content-Type, the ETag of a single PUT (the MD5 of the bytes) or of a
+    multipart upload, and no identity in its metadata (who uploaded is the
+    database's to know: a presigned link shows the object's headers to
+    whoever holds it)."""
     assert read_object(stack, key) == data
     info = object_info(stack, key)
     assert info["size"] == len(data)
     if is_s3(stack):
         assert info["content_type"] == mime, info
-        assert info["etag"] == hashlib.md5(data).hexdigest(), info
+        if len(data) > MULTIPART_THRESHOLD and stack.env["S3_SIGNATURE"] == "v4":
+            # Uploaded in parts of 16 MiB: S3's ETag is then "<md5 of the
+            # parts' md5s>-<parts>", and each part was checked by S3 itself.
+            parts = -(-len(data) // PART_SIZE)
+            assert re.fullmatch(r"[0-9a-f]{32}-%d" % parts, info["etag"]), info
+        else:
+            assert info["etag"] == hashlib.md5(data).hexdigest(), info
         assert info["customer"] is None and info["uploaded_by"] is None, info
 
 
-def s3rver_commands(s3_stack):
-    """Shell commands that stop the stack's s3rver and start it again exactly
-    as scripts/stack does (same port, data directory, bucket, pid file)."""
-    d = Path(s3_stack.env["COFFER_STACK_DIR"])
-    pidfile = s3_stack.env["S3RVER_PIDFILE"]
-    host, port = s3_stack.env["S3_ENDPOINT"].rsplit(":", 1)
-    s3js = ROOT / ".deps" / "node_modules" / "s3rver" / "bin" / "s3rver.js"
-    q = shlex.quote
-    stop = (f"pid=$(cat {q(pidfile)}); kill -TERM -- -$pid 2>/dev/null || kill -TERM $pid; "
-            f"for i in $(seq 100); do kill -0 $pid 2>/dev/null || exit 0; sleep 0.1; done; exit 1")
-    start = (f"setsid node {q(str(s3js))} --directory {q(str(d / 's3'))} --address {host} "
-             f"--port {port} --configure-bucket {q(s3_stack.env['S3_BUCKET_NAME'])} "
-             f"</dev/null >>{q(str(d / 'log' / 's3rver.log'))} 2>&1 & "
-             f"echo $! > {q(pidfile)}; rm -f {q(pidfile + '.start')}; "
-             f"for i in $(seq 100); do "
-             f"curl -s -o /dev/null --max-time 1 http://{host}:{port}/ && exit 0; sleep 0.1; done; "
-             f"exit 1")
-    return stop, start
+def s3_peer_commands(s3_stack):
+    """Shell commands that stop the stack's S3 front end (RGW or s3rver) and
+    start it again exactly as scripts/stack does (same port and data):
+    `scripts/stack s3-stop DIR` and `scripts/stack s3-start DIR`."""
+    d = shlex.quote(s3_stack.env["COFFER_STACK_DIR"])
+    script = shlex.quote(str(ROOT / "scripts" / "stack"))
+    return f"bash {script} s3-stop {d}", f"bash {script} s3-start {d}"
 
 
 def output_dir():
@@ -228,6 +232,55 @@ def output_dir():
     base = Path(os.environ.get("COFFER_TEST_OUT", ROOT / "out"))
     base.mkdir(parents=True, exist_ok=True)
     return base
+
+
+def run_browser_test(script, env, log):
+    """node --test SCRIPT (a tests/web or tests/clients file driving Debian's
+    Chromium through playwright-core from .deps/) with env added; keeps its
+    output as OUT/LOG and asserts it ran and passed."""
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"
+    assert (ROOT / ".deps" / "node_modules" / "playwright-core").is_dir(), \
+        "playwright-core missing from .deps/: run scripts/install-deps"
+    out = output_dir()
+    proc = subprocess.run(["node", "--test", "--test-reporter=spec", str(script)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          env=dict(os.environ, CHROMIUM=chromium, COFFER_TEST_OUT=str(out), **env))
+    (out / log).parent.mkdir(parents=True, exist_ok=True)
+    (out / log).write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
+    assert "# fail 0" in proc.stdout or "ℹ fail 0" in proc.stdout, proc.stdout[-5000:]
+
+
+def b64url(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_secret(stack):
+    m = re.search(r"(?m)^jwt_secret\s*=\s*(\S+)\s*$", stack.conf.read_text())
+    assert m, "scripts/stack writes [auth] jwt_secret into coffer.conf"
+    return m.group(1)
+
+
+def sign_jwt(stack, claims=None, header=None, payload_bytes=None, key=None, alg="HS256"):
+    """A JWT signed with HMAC (the stack's secret unless key) over any
+    header and payload bytes we choose."""
+    header = header or {"alg": alg, "typ": "JWT"}
+    if payload_bytes is None:
+        payload_bytes = json.dumps(claims, separators=(",", ":")).encode()
+    signing_input = b64url(json.dumps(header, separators=(",", ":"))) + "." + b64url(payload_bytes)
+    key = (key if key is not None else jwt_secret(stack)).encode()
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
+    return signing_input + "." + b64url(hmac.new(key, signing_input.encode(), digest).digest())
+
+
+def claims_for(customer, user="user-1", role="member", ttl=600, **extra):
+    now = int(time.time())
+    c = {"customerId": customer, "userId": user, "role": role, "iat": now, "exp": now + ttl}
+    c.update(extra)
+    return c
 
 
 def recv_all(s):

@@ -37,12 +37,14 @@ def check(stack, customer, objects=None):
     pending = rows(stack, f"SELECT count(*) FROM files WHERE customer_id = {cid}"
                           f" AND state = 'pending'")[0][0]
     assert pending == "0", f"{pending} pending rows after reconcile"
-    breakdown = {(t, c): (int(n), int(s)) for t, c, n, s in rows(
-        stack, f"SELECT file_type, category, file_count, total_size FROM storage_usage"
+    # The breakdown's key is (file type, category, subcategory), '' for none.
+    breakdown = {(t, c, sc): (int(n), int(s)) for t, c, sc, n, s in rows(
+        stack, f"SELECT file_type, category, subcategory, file_count, total_size"
+               f" FROM storage_usage"
                f" WHERE customer_id = {cid} AND (file_count > 0 OR total_size > 0)")}
-    expected = {(t, c): (int(n), int(s)) for t, c, n, s in rows(
-        stack, f"SELECT file_type, category, count(*), sum(charged_size) FROM files"
-               f" WHERE customer_id = {cid} AND state = 'stored' GROUP BY 1, 2")}
+    expected = {(t, c, sc): (int(n), int(s)) for t, c, sc, n, s in rows(
+        stack, f"SELECT file_type, category, coalesce(subcategory, ''), count(*), sum(charged_size)"
+               f" FROM files WHERE customer_id = {cid} AND state = 'stored' GROUP BY 1, 2, 3")}
     assert breakdown == expected, (breakdown, expected)
     # 3. Every live row has its object and every object a live row.
     if objects is None:

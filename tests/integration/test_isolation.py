@@ -25,7 +25,8 @@ def snapshot(t):
                  " WHERE customer_id = :customer"),
             t.db("SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM files"
                  " WHERE customer_id = :customer"),
-            t.db("SELECT string_agg(file_type || ':' || category || ':' || total_size, ','"
+            t.db("SELECT string_agg(file_type || ':' || category || ':' || subcategory || ':'"
+                 " || total_size, ','"
                  " ORDER BY 1) FROM storage_usage WHERE customer_id = :customer"),
             t.db("SELECT count(*) FROM audit_log WHERE customer_id = :customer"))
 

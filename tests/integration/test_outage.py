@@ -10,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from helpers import Tenant, assert_object, object_exists, objects_of, s3rver_commands, sample
+from helpers import Tenant, assert_object, object_exists, objects_of, s3_peer_commands, sample
 
 
 def wait_ready(stack, status, timeout=60):
@@ -31,16 +31,16 @@ def reserved(t):
     return int(t.db("SELECT storage_reserved FROM customers WHERE customer_id = :customer"))
 
 
-def test_s3_outage_uploads_503_nothing_charged_then_recover(s3_stack):
-    stop, start = s3rver_commands(s3_stack)
-    t = Tenant(s3_stack)
+def test_s3_outage_uploads_503_nothing_charged_then_recover(any_s3):
+    stop, start = s3_peer_commands(any_s3)
+    t = Tenant(any_s3)
     first = t.upload(sample("pdf"))
     assert first.status_code == 200, first.text
     used, before = t.quota()["used"], rows(t)
     assert before == "stored:1"
     try:
         subprocess.run(["bash", "-c", stop], check=True, timeout=60)
-        r = wait_ready(s3_stack, 503)
+        r = wait_ready(any_s3, 503)
         assert r.json() == {"status": "not ready",
                             "checks": {"database": "ok", "schema": "ok", "storage": "unavailable"}}
         attempts = [
@@ -62,22 +62,81 @@ def test_s3_outage_uploads_503_nothing_charged_then_recover(s3_stack):
             == [first.json()["data"]["fileId"]]
     finally:
         if subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "2",
-                           f"http://{s3_stack.env['S3_ENDPOINT']}/"]).returncode != 0:
+                           f"http://{any_s3.env['S3_ENDPOINT']}/"]).returncode != 0:
             subprocess.run(["bash", "-c", start], check=True, timeout=60)
     # Back: ready again and uploads work, with the same cofferd.
-    pid = s3_stack.master_pid()
-    r = wait_ready(s3_stack, 200)
+    pid = any_s3.master_pid()
+    r = wait_ready(any_s3, 200)
     assert r.json()["checks"] == {"database": "ok", "schema": "ok", "storage": "ok"}
     again = t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
                      content_type="image/png")
     assert again.status_code == 200, again.text
     d = again.json()["data"]
-    assert_object(s3_stack, d["filePath"], sample("png"), "image/png")
-    assert object_exists(s3_stack, first.json()["data"]["filePath"])
-    assert len(objects_of(s3_stack, t.id)) == 2
+    assert_object(any_s3, d["filePath"], sample("png"), "image/png")
+    assert object_exists(any_s3, first.json()["data"]["filePath"])
+    assert len(objects_of(any_s3, t.id)) == 2
     assert t.quota()["used"] == used + len(sample("png")) == t.stored_sum()
     assert reserved(t) == 0
-    assert s3_stack.master_pid() == pid
+    assert any_s3.master_pid() == pid
+
+
+def reload_with(stack, conf_text):
+    """Write coffer.conf and reload; returns when every worker is new."""
+    gen = stack.status()["generation"]
+    stack.conf.write_text(conf_text)
+    stack.reload()
+    stack.wait_for(lambda: {p["generation"] for p in stack.status()["processes"]} == {gen + 1},
+                   timeout=30, what="workers of the new configuration")
+
+
+def test_wrong_secret_503_nothing_charged_log_says_what_to_fix(any_s3):
+    """S3 refuses the signature: the API answers 503 BACKEND_UNAVAILABLE,
+    nothing is charged, pending or stored, readiness says so, and the log
+    carries S3's own error code and what to fix, never a secret."""
+    stack = any_s3
+    t = Tenant(stack)
+    first = t.upload(sample("pdf"))
+    assert first.status_code == 200, first.text
+    used, before = t.quota()["used"], rows(t)
+    original = stack.conf.read_text()
+    secret = stack.env["AWS_SECRET_ACCESS_KEY"]
+    wrong = "0" * len(secret)
+    assert f"secret_access_key = {secret}\n" in original
+    log_start = len(stack.log_text())
+    try:
+        reload_with(stack, original.replace(f"secret_access_key = {secret}\n",
+                                            f"secret_access_key = {wrong}\n"))
+        for attempt in (
+            t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
+                     content_type="image/png"),
+            t.request("PUT", "/api/storage/files?category=documents&subcategory=leases&name=x.pdf",
+                      data=sample("pdf")),
+        ):
+            assert attempt.status_code == 503, attempt.text
+            assert attempt.json()["code"] == "BACKEND_UNAVAILABLE"
+            assert attempt.json()["success"] is False
+            assert secret not in attempt.text and wrong not in attempt.text
+        assert t.quota()["used"] == used == t.stored_sum()
+        assert rows(t) == before
+        assert reserved(t) == 0
+        assert len(objects_of(stack, t.id)) == 1
+        r = wait_ready(stack, 503)
+        assert r.json()["checks"]["storage"] == "unavailable"
+        log = stack.log_text()[log_start:]
+        if stack.env["S3_SIGNATURE"] == "v4":
+            assert "SignatureDoesNotMatch (HTTP 403)" in log
+            assert "[s3] secret_access_key (AWS_SECRET_ACCESS_KEY) does not belong" in log
+        else:
+            assert "SignatureDoesNotMatch" in log
+        assert secret not in log and wrong not in log
+    finally:
+        reload_with(stack, original)
+    wait_ready(stack, 200)
+    again = t.upload(sample("png"), filename="p.png", category="avatars", subcategory=None,
+                     content_type="image/png")
+    assert again.status_code == 200, again.text
+    assert t.quota()["used"] == used + len(sample("png")) == t.stored_sum()
+    assert len(objects_of(stack, t.id)) == 2
 
 
 def pg_ctl(stack, *args):

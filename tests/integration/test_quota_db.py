@@ -35,6 +35,12 @@ CHECK_QUOTA = _check_quota_path()
 def run_check(stack, extra_env=None, timeout=600):
     assert os.access(CHECK_QUOTA, os.X_OK), f"{CHECK_QUOTA} not built (make check builds it)"
     env = dict(os.environ, DATABASE_URL=stack.env["DATABASE_URL"])
+    env.pop("COFFER_DB_POOLED", None)
+    env.pop("COFFER_PG_DIRECT_URL", None)
+    if "COFFER_PG_DIRECT_URL" in stack.env:
+        # Through PgBouncer: statements as cofferd runs them there, the
+        # migration past it (it takes a session lock).
+        env.update(COFFER_DB_POOLED="1", COFFER_PG_DIRECT_URL=stack.env["COFFER_PG_DIRECT_URL"])
     env.pop("QUOTA_PG_STOP", None)
     env.pop("QUOTA_PG_START", None)
     env.update(extra_env or {})

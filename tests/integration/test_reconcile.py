@@ -104,9 +104,10 @@ class S3Objects:
             marker = got[-1]
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "s3v2"])
 def env(request):
-    stack = request.getfixturevalue("stack" if request.param == "local" else "s3_stack")
+    stack = request.getfixturevalue({"local": "stack", "s3": "s3_stack",
+                                     "s3v2": "s3v2_stack"}[request.param])
     objs = LocalObjects(stack) if request.param == "local" else S3Objects(stack)
     return stack, objs
 
@@ -177,11 +178,12 @@ def assert_consistent(t, objs):
     assert q["used"] == t.stored_sum() and q["reserved"] == 0
     drift = t.db("""
         SELECT count(*) FROM (
-          SELECT file_type, category, count(*) n, sum(charged_size) s FROM files
-          WHERE customer_id = :customer AND state = 'stored' GROUP BY 1, 2) l
-        FULL JOIN (SELECT file_type, category, file_count n, total_size s
+          SELECT file_type, category, coalesce(subcategory, '') subcategory,
+                 count(*) n, sum(charged_size) s FROM files
+          WHERE customer_id = :customer AND state = 'stored' GROUP BY 1, 2, 3) l
+        FULL JOIN (SELECT file_type, category, subcategory, file_count n, total_size s
                    FROM storage_usage WHERE customer_id = :customer AND file_count > 0) u
-        USING (file_type, category)
+        USING (file_type, category, subcategory)
         WHERE l.n IS DISTINCT FROM u.n OR l.s IS DISTINCT FROM u.s""")
     assert drift == "0"
     stored = set(t.db("SELECT storage_key FROM files WHERE customer_id = :customer"

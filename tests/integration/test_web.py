@@ -1,13 +1,12 @@
 """What nginx serves outside the API: its own JSON errors and the dashboard
 (web/), the latter also in headless Chromium (tests/web/dashboard.test.mjs)."""
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, output_dir
+from helpers import ROOT, run_browser_test
 
 
 @pytest.mark.parametrize("path", ["/x.html", "/x.js", "/a/b.css", "/api/x.html", "/api/x.svg"])
@@ -94,17 +93,6 @@ def _web_fixtures(stack):
 
 def test_dashboard_in_chromium(stack):
     """tests/web/dashboard.test.mjs: the page in headless Chromium against this stack."""
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"
-    assert (ROOT / ".deps" / "node_modules" / "playwright-core").is_dir(), \
-        "playwright-core missing from .deps/: run scripts/install-deps"
-    out = output_dir()
-    env = dict(os.environ, COFFER_URL=stack.url, COFFER_TEST_OUT=str(out), CHROMIUM=chromium,
-               COFFER_WEB_FIXTURES=json.dumps(_web_fixtures(stack)))
-    proc = subprocess.run(["node", "--test", "--test-reporter=spec",
-                           str(ROOT / "tests" / "web" / "dashboard.test.mjs")],
-                          capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
-    (out / "web").mkdir(exist_ok=True)
-    (out / "web" / "dashboard.test.log").write_text(proc.stdout + proc.stderr)
-    assert proc.returncode == 0, proc.stdout[-20000:] + proc.stderr[-5000:]
-    assert "# fail 0" in proc.stdout or "ℹ fail 0" in proc.stdout, proc.stdout[-5000:]
+    run_browser_test(ROOT / "tests" / "web" / "dashboard.test.mjs",
+                     {"COFFER_URL": stack.url, "COFFER_WEB_FIXTURES": json.dumps(_web_fixtures(stack))},
+                     Path("web") / "dashboard.test.log")

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/conf.h"
+#include "base/cors.h"
 #include "testkeys.h"
 
 static char conf_path[64];
@@ -17,7 +18,8 @@ static const char *const env_names[] = {
 	"STORAGE_TYPE", "LOCAL_STORAGE_PATH", "AWS_REGION", "AWS_ACCESS_KEY_ID",
 	"AWS_SECRET_ACCESS_KEY", "S3_BUCKET_NAME", "DEFAULT_STORAGE_LIMIT",
 	"MAX_FILE_SIZE", "DATABASE_URL", "JWT_SECRET", "S3_ENDPOINT",
-	"COFFER_LOG_LEVEL", "COFFER_LINK_SECRET", "COFFER_PUBLIC_URL", NULL,
+	"COFFER_LOG_LEVEL", "COFFER_LINK_SECRET", "COFFER_PUBLIC_URL", "S3_SIGNATURE",
+	"AWS_SESSION_TOKEN", NULL,
 };
 
 /* The local backend (the default) needs a link secret: every case gets
@@ -78,6 +80,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c.default_storage_limit, INT64_C(5) << 30);
 	ck_assert_int_eq(c.storage_type, STORAGE_LOCAL);
 	ck_assert_int_eq(c.listen_mode, 0660);
+	ck_assert_int_eq(c.db_pooler, DB_POOLER_NONE);
+	ck_assert_str_eq(c.db_direct_url, "");
 	ck_assert_str_eq(c.listen, "unix:/run/coffer/cofferd.sock");
 	conf_free(&c);
 }
@@ -102,8 +106,13 @@ START_TEST(test_valid_file)
 	    "local_path = /srv/coffer\n"
 	    "max_file_size = 100MiB\n"
 	    "default_storage_limit = 2GB\n"
+	    "[database]\n"
+	    "pooler = transaction\n"
+	    "direct_url = postgresql://db1:5432/coffer\n"
 	    "[s3]\n"
 	    "tls = no\n", &c), ERR_OK);
+	ck_assert_int_eq(c.db_pooler, DB_POOLER_TRANSACTION);
+	ck_assert_str_eq(c.db_direct_url, "postgresql://db1:5432/coffer");
 	ck_assert_str_eq(c.listen, "127.0.0.1:9000");
 	ck_assert_int_eq(c.workers, 8);
 	ck_assert_int_eq(conf_workers(&c), 8);
@@ -186,10 +195,22 @@ static const struct {
 	{ "[server]\nlisten =\n", "[server] listen must not be empty" },
 	{ "[storage]\nmax_file_size = 5 parsecs\n", "[storage] max_file_size = \"5 parsecs\" must be a size" },
 	{ "[storage]\ntype = floppy\n", "[storage] type = \"floppy\" must be one of: local, s3" },
+	{ "[database]\npooler = session\n", "[database] pooler = \"session\" must be one of: none, transaction" },
 	{ "[storage]\nlocal_path = relative/dir\n", "[storage] local_path (LOCAL_STORAGE_PATH) = \"relative/dir\" must be an absolute path" },
 	{ "[storage]\ntype = s3\n[s3]\naccess_key_id = a\nsecret_access_key = b\n", "[s3] bucket (S3_BUCKET_NAME) is required" },
 	{ "[storage]\ntype = s3\n[s3]\nbucket = b\n", "access_key_id and secret_access_key" },
 	{ "[s3]\ntls = maybe\n", "[s3] tls = \"maybe\" must be yes or no" },
+#define S3OK "[storage]\ntype = s3\n[s3]\nbucket = b\naccess_key_id = a\nsecret_access_key = s\n"
+	{ S3OK "signature = v3\n", "[s3] signature = \"v3\" must be one of: v4, v2" },
+	{ S3OK "signature = v2\nsession_token = t\n", "[s3] session_token (AWS_SESSION_TOKEN) needs signature = v4" },
+	{ S3OK "signature = v2\nca_file = /etc/ssl/certs/ca-certificates.crt\n", "[s3] ca_file needs signature = v4" },
+	{ S3OK "signature = v2\n[storage]\nmax_file_size = 6GiB\n", "[storage] max_file_size above 5GiB needs [s3] signature = v4" },
+	{ S3OK "part_size = 100MiB\n", "[s3] part_size must not exceed [s3] multipart_threshold" },
+	{ S3OK "part_size = 4MiB\n", "[s3] part_size = \"4MiB\" is out of range" },
+	{ S3OK "[storage]\nmax_file_size = 200GiB\n", "[s3] part_size too small" },
+	{ S3OK "region = EU West\n", "[s3] region (AWS_REGION) = \"EU West\" must be a region name" },
+	{ S3OK "tls = no\nca_file = /x.pem\n", "[s3] ca_file is set but [s3] tls = no" },
+#undef S3OK
 	{ "[server\nworkers = 1\n", ":1: key \"workers\" outside any [section]" },
 	{ "[server]\nworkers 4\n", ":2: syntax error" },
 	{ "[server]\nstatus_socket = rel.sock\n", "status_socket = \"rel.sock\" must be an absolute path" },
@@ -207,6 +228,15 @@ static const struct {
 	{ "[server]\npublic_url = https://files.example.com/a?b\n", "[server] public_url" },
 	{ "[server]\npublic_url = https://files.example.com/a b\n", "[server] public_url" },
 	{ "[server]\npublic_url = ftp://files.example.com\n", "[server] public_url" },
+	{ "[server]\ncors_origins = *\n", "[server] cors_origins: \"*\" is not an origin" },
+	{ "[server]\ncors_origins = https://app.example.com/\n", "\"https://app.example.com/\" is not" },
+	{ "[server]\ncors_origins = https://App.example.com\n", "lower case" },
+	{ "[server]\ncors_origins = app.example.com\n", "[server] cors_origins" },
+	{ "[server]\ncors_origins = https://a.example.com https://*.example.com\n", "\"https://*.example.com\"" },
+	{ "[server]\ncors_origins = https://a.example.com;x\n", "[server] cors_origins" },
+	{ "[server]\ncors_origins = \"https://a.example.com\"\n", "[server] cors_origins" },
+	{ "[server]\ncors_origins = https://a.example.com:123456\n", "[server] cors_origins" },
+	{ "[server]\ncors_origins = https://.example.com\n", "[server] cors_origins" },
 };
 
 START_TEST(test_invalid)
@@ -419,6 +449,34 @@ START_TEST(test_link_secret)
 }
 END_TEST
 
+START_TEST(test_cors_origins)
+{
+	static const char *const want[] = {
+		"https://app.example.com", "http://127.0.0.1:8080", "http://[::1]:3000",
+		"https://b-2.example.com",
+	};
+	const char *p, *o;
+	struct conf c;
+	size_t len, n = 0;
+
+	ck_assert_int_eq(load("", &c), ERR_OK);
+	p = c.cors_origins;
+	ck_assert_int_eq(cors_origins_next(&p, &o, &len), 0);	/* none by default */
+	conf_free(&c);
+	ck_assert_int_eq(load("[server]\ncors_origins = https://app.example.com,"
+	    " http://127.0.0.1:8080  http://[::1]:3000,https://b-2.example.com\n", &c), ERR_OK);
+	p = c.cors_origins;
+	while (cors_origins_next(&p, &o, &len)) {
+		ck_assert_uint_lt(n, 4);
+		ck_assert_uint_eq(len, strlen(want[n]));
+		ck_assert(strncmp(o, want[n], len) == 0);
+		n++;
+	}
+	ck_assert_uint_eq(n, 4);
+	conf_free(&c);
+}
+END_TEST
+
 START_TEST(test_link_secret_hidden_and_public_url)
 {
 	struct conf c;
@@ -464,6 +522,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_auth_public_key_types);
 	tcase_add_test(tc, test_link_secret);
 	tcase_add_test(tc, test_link_secret_hidden_and_public_url);
+	tcase_add_test(tc, test_cors_origins);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,7 +15,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ROOT, launchChromium, pdfOfSize } from "./chromium.mjs";
+import { ROOT, launchChromium, lowContrast, pdfOfSize } from "./chromium.mjs";
 
 const URL_BASE = process.env.COFFER_URL;
 const FIX = JSON.parse(process.env.COFFER_WEB_FIXTURES || "{}");
@@ -86,61 +86,6 @@ const statusText = (page) => page.textContent("#status");
 async function waitForUsage(page, text) {
   await page.waitForFunction((t) => document.getElementById("usage-text").textContent === t, text,
     { timeout: 10000 });
-}
-
-// Every visible text's contrast against its background, WCAG 2 formula.
-async function lowContrast(page) {
-  return page.evaluate(() => {
-    const parse = (c) => {
-      const m = c.match(/rgba?\(([^)]+)\)/);
-      if (!m) return null;
-      const [r, g, b, a = 1] = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
-      return { r, g, b, a };
-    };
-    const lum = ({ r, g, b }) => {
-      const f = (v) => {
-        const s = v / 255;
-        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-      };
-      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-    };
-    const over = (top, under) => ({
-      r: top.r * top.a + under.r * (1 - top.a),
-      g: top.g * top.a + under.g * (1 - top.a),
-      b: top.b * top.a + under.b * (1 - top.a),
-      a: 1,
-    });
-    const background = (el) => {
-      const layers = [];
-      for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
-        const c = parse(getComputedStyle(e).backgroundColor);
-        if (c && c.a > 0) {
-          layers.push(c);
-          if (c.a >= 1) break;
-        }
-      }
-      let bg = { r: 255, g: 255, b: 255, a: 1 };
-      for (const l of layers.reverse()) bg = over(l, bg);
-      return bg;
-    };
-    const bad = [];
-    const all = document.querySelectorAll("body *");
-    for (const el of all) {
-      const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-      if (!own || !el.getClientRects().length) continue;
-      const cs = getComputedStyle(el);
-      if (cs.visibility === "hidden" || el.closest("[hidden], .visually-hidden, option")) continue;
-      const isSvg = el instanceof SVGElement;
-      const fg = parse(isSvg ? cs.fill : cs.color);
-      if (!fg) continue;
-      const bg = background(isSvg ? el.closest("svg").parentElement : el);
-      const L1 = lum(over(fg, bg));
-      const L2 = lum(bg);
-      const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
-      if (ratio < 4.5) bad.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className.baseVal ?? el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
-    }
-    return bad;
-  });
 }
 
 // Controls without an accessible name (a label, aria-label or text).
@@ -266,6 +211,10 @@ test("upload a PDF with the picker: progress bar to 100 %, usage rises, file lis
   assert.match(await row.textContent(), /Documents › Leases/);
   assert.match(await page.textContent("#recent-list"), /sample\.pdf/);
   assert.match(await page.locator("#chart-category title").textContent(), /Documents: 1\.46 KB \(100\.0%\)/);
+  // Both levels: the subcategory chart and the recent uploads name the lease.
+  assert.match(await page.locator("#chart-subcategory title").textContent(),
+    /Documents › Leases: 1\.46 KB \(100\.0%\)/);
+  assert.match(await page.textContent("#recent-list"), /Documents › Leases/);
   await check();
   await context.close();
 });

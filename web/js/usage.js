@@ -68,10 +68,24 @@ export function renderUsage(quota) {
   $("usage-maxfile").textContent = quota.maxFileSize ? formatBytes(quota.maxFileSize) : "—";
 }
 
+// Both levels of the breakdown: a row's `category` is the seed's
+// (subcategory || category) and `parentCategory` its top category.
+export function placeLabel(category, subcategory) {
+  return subcategory ? `${humanize(category)} › ${humanize(subcategory)}` : humanize(category);
+}
+
 export function renderBreakdown(rows) {
-  const cats = groupBy(rows, "category").map((g) => ({ ...g, label: humanize(g.key) }));
+  const keyed = (rows || []).map((r) => {
+    const parent = r.parentCategory || r.category;
+    const sub = r.category !== parent ? r.category : "";
+    return { ...r, parent, place: sub ? `${parent}/${sub}` : parent, label: placeLabel(parent, sub) };
+  });
+  const labels = new Map(keyed.map((r) => [r.place, r.label]));
+  const cats = groupBy(keyed, "parent").map((g) => ({ ...g, label: humanize(g.key) }));
+  const subs = groupBy(keyed, "place").map((g) => ({ ...g, label: labels.get(g.key) }));
   const types = groupBy(rows, "fileType").map((g) => ({ ...g, label: typeLabel(g.key) }));
   clear($("chart-category")).append(barChart(cats, { id: "chart-cat", title: "Storage by category" }));
+  clear($("chart-subcategory")).append(barChart(subs, { id: "chart-sub", title: "Storage by subcategory" }));
   clear($("chart-type")).append(barChart(types, { id: "chart-typ", title: "Storage by file type" }));
 }
 
@@ -84,7 +98,7 @@ export function renderRecent(list) {
     ul.append(h("li", {},
       h("span", { class: "recent-name" }, u.fileName),
       h("span", { class: "recent-meta" },
-        `${u.fileSizeFormatted || formatBytes(u.fileSize)} · ${humanize(u.category)} · `, when,
+        `${u.fileSizeFormatted || formatBytes(u.fileSize)} · ${placeLabel(u.category, u.subcategory)} · `, when,
         u.uploadedBy ? ` · ${u.uploadedBy}` : "")));
   }
 }
