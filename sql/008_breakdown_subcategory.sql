@@ -7,7 +7,8 @@
 -- every writer stores coalesce(files.subcategory, '').
 --
 -- Sizes are charged sizes (files.charged_size, 007: usage, the limit and
--- the breakdown count what a file costs, not its bare bytes).
+-- the breakdown count what a file costs, not its bare bytes), and the
+-- recalculation recounts customers.file_count (007's per-plan max_files).
 --
 -- Existing rows cannot be split by subcategory (they never recorded it),
 -- so the breakdown is rebuilt from the live files, which invariant 2 says
@@ -39,6 +40,7 @@ DECLARE
     old_reserved bigint;
     new_used     bigint;
     new_reserved bigint;
+    new_files    bigint;
     rows         jsonb;
     result       jsonb;
 BEGIN
@@ -49,8 +51,8 @@ BEGIN
     END IF;
 
     SELECT coalesce(sum(charged_size) FILTER (WHERE state = 'stored'), 0),
-           coalesce(sum(charged_size) FILTER (WHERE state = 'pending'), 0)
-    INTO new_used, new_reserved
+           coalesce(sum(charged_size) FILTER (WHERE state = 'pending'), 0), count(*)
+    INTO new_used, new_reserved, new_files
     FROM files WHERE customer_id = p_customer AND state IN ('stored', 'pending');
 
     WITH live AS (
@@ -92,7 +94,7 @@ BEGIN
               IS DISTINCT FROM (EXCLUDED.file_count, EXCLUDED.total_size);
 
     UPDATE customers
-    SET storage_used = new_used, storage_reserved = new_reserved,
+    SET storage_used = new_used, storage_reserved = new_reserved, file_count = new_files,
         storage_last_calculated = now()
     WHERE customer_id = p_customer;
 
