@@ -6,6 +6,10 @@
 -- subcategory is '' for files without one (a key column cannot be NULL):
 -- every writer stores coalesce(files.subcategory, '').
 --
+-- Sizes are charged sizes (files.charged_size, 007: usage, the limit and
+-- the breakdown count what a file costs, not its bare bytes), and the
+-- recalculation recounts customers.file_count (007's per-plan max_files).
+--
 -- Existing rows cannot be split by subcategory (they never recorded it),
 -- so the breakdown is rebuilt from the live files, which invariant 2 says
 -- it must equal anyway.  The table lock comes first: every statement that
@@ -23,7 +27,7 @@ ALTER TABLE storage_usage ADD PRIMARY KEY (customer_id, file_type, category, sub
 
 DELETE FROM storage_usage;
 INSERT INTO storage_usage (customer_id, file_type, category, subcategory, file_count, total_size)
-SELECT customer_id, file_type, category, coalesce(subcategory, ''), count(*), sum(size)
+SELECT customer_id, file_type, category, coalesce(subcategory, ''), count(*), sum(charged_size)
 FROM files WHERE state = 'stored'
 GROUP BY customer_id, file_type, category, coalesce(subcategory, '');
 
@@ -36,6 +40,7 @@ DECLARE
     old_reserved bigint;
     new_used     bigint;
     new_reserved bigint;
+    new_files    bigint;
     rows         jsonb;
     result       jsonb;
 BEGIN
@@ -45,14 +50,14 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    SELECT coalesce(sum(size) FILTER (WHERE state = 'stored'), 0),
-           coalesce(sum(size) FILTER (WHERE state = 'pending'), 0)
-    INTO new_used, new_reserved
+    SELECT coalesce(sum(charged_size) FILTER (WHERE state = 'stored'), 0),
+           coalesce(sum(charged_size) FILTER (WHERE state = 'pending'), 0), count(*)
+    INTO new_used, new_reserved, new_files
     FROM files WHERE customer_id = p_customer AND state IN ('stored', 'pending');
 
     WITH live AS (
         SELECT file_type, category, coalesce(subcategory, '') AS subcategory,
-               count(*) AS n, sum(size)::bigint AS s
+               count(*) AS n, sum(charged_size)::bigint AS s
         FROM files WHERE customer_id = p_customer AND state = 'stored'
         GROUP BY 1, 2, 3
     ), old AS (
@@ -79,7 +84,7 @@ BEGIN
           AND coalesce(f.subcategory, '') = u.subcategory);
     INSERT INTO storage_usage AS u (customer_id, file_type, category, subcategory,
                                     file_count, total_size)
-    SELECT p_customer, file_type, category, coalesce(subcategory, ''), count(*), sum(size)
+    SELECT p_customer, file_type, category, coalesce(subcategory, ''), count(*), sum(charged_size)
     FROM files WHERE customer_id = p_customer AND state = 'stored'
     GROUP BY file_type, category, coalesce(subcategory, '')
     ON CONFLICT (customer_id, file_type, category, subcategory) DO UPDATE
@@ -89,7 +94,7 @@ BEGIN
               IS DISTINCT FROM (EXCLUDED.file_count, EXCLUDED.total_size);
 
     UPDATE customers
-    SET storage_used = new_used, storage_reserved = new_reserved,
+    SET storage_used = new_used, storage_reserved = new_reserved, file_count = new_files,
         storage_last_calculated = now()
     WHERE customer_id = p_customer;
 

@@ -85,6 +85,8 @@ static const struct conf_key conf_keys[] = {
 	{ "storage", "type", "STORAGE_TYPE", T_ENUM, OFF(storage_type), 0, 0, "local", storage_types, false },
 	{ "storage", "local_path", "LOCAL_STORAGE_PATH", T_STR, OFF(local_path), 0, 0, "/var/lib/coffer/storage", NULL, false },
 	{ "storage", "max_file_size", "MAX_FILE_SIZE", T_SIZE, OFF(max_file_size), 1, 1024 * GiB, "50MiB", NULL, false },
+	{ "storage", "charge_block", NULL, T_SIZE, OFF(charge_block), 1, 1024 * 1024, "4KiB", NULL, false },
+	{ "storage", "charge_metadata", NULL, T_BOOL, OFF(charge_metadata), 0, 0, "yes", NULL, false },
 	/* The seed's list; types are what libmagic reports, never the client's. */
 	{ "storage", "allowed_types", NULL, T_STR, OFF(allowed_types), 0, 0,
 	  "image/jpeg, image/png, image/gif, application/pdf, application/msword, "
@@ -118,6 +120,9 @@ static const struct conf_key conf_keys[] = {
 	/* More than any request may run (request_timeout): see conf_validate(). */
 	{ "reconcile", "pending_timeout", NULL, T_DURATION, OFF(pending_timeout_ms), 1000, 30 * DAY_MS, "15m", NULL, false },
 	{ "reconcile", "orphan_grace", NULL, T_DURATION, OFF(orphan_grace_ms), 60000, 30 * DAY_MS, "1h", NULL, false },
+	{ "reconcile", "keep_deleted", NULL, T_DURATION, OFF(keep_deleted_ms), 0, 3650 * DAY_MS, "30d", NULL, false },
+	{ "reconcile", "keep_events", NULL, T_DURATION, OFF(keep_events_ms), 0, 3650 * DAY_MS, "90d", NULL, false },
+	{ "reconcile", "purge_batch", NULL, T_INT, OFF(purge_batch), 1, 100000, "1000", NULL, false },
 
 	/* Resumable uploads (tus, docs/TUS.md). */
 	{ "uploads", "dir", NULL, T_STR, OFF(uploads_dir), 0, 0, "", NULL, false },
@@ -130,6 +135,7 @@ static const struct conf_key conf_keys[] = {
 	{ "auth", "jwt_issuer", NULL, T_STR, OFF(jwt_issuer), 0, 0, "", NULL, false },
 	{ "auth", "jwt_audience", NULL, T_STR, OFF(jwt_audience), 0, 0, "", NULL, false },
 	{ "auth", "jwt_leeway", NULL, T_DURATION, OFF(jwt_leeway_ms), 0, 3600000, "30s", NULL, false },
+	{ "auth", "jwt_max_lifetime", NULL, T_DURATION, OFF(jwt_max_lifetime_ms), 60000, 366 * DAY_MS, "24h", NULL, false },
 	{ "auth", "claim_customer", NULL, T_STR, OFF(claim_customer), 0, 0, "customerId", NULL, false },
 	{ "auth", "claim_user", NULL, T_STR, OFF(claim_user), 0, 0, "userId", NULL, false },
 	{ "auth", "claim_role", NULL, T_STR, OFF(claim_role), 0, 0, "role", NULL, false },
@@ -627,11 +633,9 @@ conf_validate_auth(struct conf *conf, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/*
- * [server] public_url: "http(s)://host[:port][/prefix]", no query, fragment,
+/* [server] public_url: "http(s)://host[:port][/prefix]", no query, fragment,
  * user info or trailing slash, printable ASCII without spaces: links are
- * this string followed by "/dl/...".
- */
+ * this string followed by "/dl/...". */
 static int
 conf_check_public_url(const char *url, char *errbuf, size_t errlen)
 {

@@ -49,6 +49,8 @@ struct conf {
 	int	 storage_type;
 	char	*local_path;
 	int64_t	 max_file_size;
+	int64_t	 charge_block;		/* files are charged in multiples of this */
+	int	 charge_metadata;	/* and their metadata bytes too */
 	char	*allowed_types;		/* "type/subtype, ..." */
 	int64_t	 default_storage_limit;
 	char	*link_secret;		/* HMAC key of local download links */
@@ -73,6 +75,9 @@ struct conf {
 	/* [reconcile] (cofferctl reconcile) */
 	int64_t	 pending_timeout_ms;	/* in-flight uploads and removals older than this are abandoned */
 	int64_t	 orphan_grace_ms;	/* objects without a row younger than this are left alone */
+	int64_t	 keep_deleted_ms;	/* deleted file rows older than this are purged */
+	int64_t	 keep_events_ms;	/* storage_events older than this are purged */
+	int64_t	 purge_batch;		/* rows per purge statement */
 
 	/* [uploads] (resumable uploads, tus) */
 	char	*uploads_dir;		/* partial files; "": local_path/.uploads */
@@ -86,6 +91,7 @@ struct conf {
 	char	*jwt_issuer;		/* "" = iss not checked */
 	char	*jwt_audience;		/* "" = aud not checked */
 	int64_t	 jwt_leeway_ms;		/* clock skew allowed on exp, nbf, iat */
+	int64_t	 jwt_max_lifetime_ms;	/* exp - iat, and exp - now, at most */
 	char	*claim_customer;
 	char	*claim_user;
 	char	*claim_role;

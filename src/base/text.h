@@ -12,6 +12,13 @@
  */
 bool text_utf8_ok(const unsigned char *s, size_t n);
 
+/*
+ * The length (1 to 4) of the one well-formed UTF-8 sequence at the start
+ * of [s, s+n), controls included; 0 when it is malformed, overlong, a
+ * surrogate, past U+10FFFF or cut short (or n is 0).
+ */
+size_t text_utf8_seq(const unsigned char *s, size_t n);
+
 /* The value of hex digit c, or -1. */
 int text_hexval(int c);
 

@@ -40,6 +40,8 @@ static const struct {
 	    "                              settle abandoned uploads, retry removals, remove orphan\n"
 	    "                              objects, repair drift; exit 0 clean, 1 error, 3 repaired\n"
 	    "                              (or found, with --dry-run), 4 stored files lost their object" },
+	{ "purge", ctl_purge, "purge [--dry-run]           remove deleted file rows and outbox events older than\n"
+	    "                              [reconcile] keep_deleted / keep_events, in batches" },
 	{ "cors", ctl_cors, "cors                        [server] cors_origins as nginx map entries, for\n"
 	    "                              /etc/nginx/coffer/coffer-cors.d/origins.conf" },
 };

@@ -40,6 +40,7 @@ int ctl_customer(struct ctl *ctl, int argc, char **argv);	/* ctl_customer.c */
 int ctl_recalculate(struct ctl *ctl, int argc, char **argv);	/* ctl_recalc.c */
 int ctl_reconcile(struct ctl *ctl, int argc, char **argv);	/* ctl_reconcile.c */
 int ctl_category(struct ctl *ctl, int argc, char **argv);	/* ctl_category.c */
+int ctl_purge(struct ctl *ctl, int argc, char **argv);		/* ctl_purge.c */
 int ctl_cors(struct ctl *ctl, int argc, char **argv);	/* ctl_cors.c */
 
 #endif

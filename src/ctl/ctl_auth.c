@@ -13,7 +13,6 @@
 #include "ctl/ctl.h"
 #include "engine/identity.h"
 
-#define TOKEN_TTL_MAX	(30 * 86400)	/* development tokens, not standing credentials */
 
 struct ctl_opt {
 	const char	*name;		/* "--customer" */
@@ -133,8 +132,8 @@ ctl_token_usage(void)
 	    "usage: cofferctl token issue [--customer ID] --user ID [--role member|admin|platform]\n"
 	    "                             [--ttl SECONDS]\n"
 	    "  --customer is required except for --role platform; --role defaults to member,\n"
-	    "  --ttl to 3600 (at most %d).  The token is the last line of the output.\n",
-	    TOKEN_TTL_MAX);
+	    "  --ttl to 3600 (at most [auth] jwt_max_lifetime, 24h by default).  The token\n"
+	    "  is the last line of the output.\n");
 	return 2;
 }
 
@@ -194,9 +193,11 @@ ctl_token(struct ctl *ctl, int argc, char **argv)
 	if (o[3].value != NULL) {
 		errno = 0;
 		ttl = strtoll(o[3].value, &end, 10);
-		if (errno != 0 || end == o[3].value || *end != '\0' || ttl < 1 || ttl > TOKEN_TTL_MAX) {
-			fprintf(stderr, "cofferctl: token issue: --ttl must be 1..%d seconds\n",
-			    TOKEN_TTL_MAX);
+		/* cofferd refuses a longer-lived token: do not mint one. */
+		if (errno != 0 || end == o[3].value || *end != '\0' || ttl < 1 ||
+		    ttl > conf->jwt_max_lifetime_ms / 1000) {
+			fprintf(stderr, "cofferctl: token issue: --ttl must be 1..%lld seconds "
+			    "([auth] jwt_max_lifetime)\n", (long long)(conf->jwt_max_lifetime_ms / 1000));
 			return 2;
 		}
 	}

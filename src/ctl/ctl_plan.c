@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/ctl.h"
@@ -11,7 +12,8 @@ static int
 ctl_plan_usage(void)
 {
 	fprintf(stderr, "usage: cofferctl plan list\n"
-	    "       cofferctl plan set NAME [--limit BYTES|unlimited] [--max-file-size BYTES]\n");
+	    "       cofferctl plan set NAME [--limit BYTES|unlimited] [--max-file-size BYTES]\n"
+	    "                               [--max-files N|unlimited]\n");
 	return 2;
 }
 
@@ -26,7 +28,8 @@ ctl_plan_list(struct ctl *ctl)
 		fprintf(stderr, "cofferctl: plan list: %s\n", errstr);
 		return 1;
 	}
-	printf("%-16s %-14s %-14s %s\n", "PLAN", "LIMIT", "MAX FILE SIZE", "CUSTOMERS");
+	printf("%-16s %-14s %-14s %-10s %s\n", "PLAN", "LIMIT", "MAX FILE SIZE", "MAX FILES",
+	    "CUSTOMERS");
 	for (i = 0; i < json_object_array_length(plans); i++) {
 		p = json_object_array_get_idx(plans, i);
 		printf("%-16s", json_object_get_string(json_object_object_get_ex(p, "name", &v) ? v : NULL));
@@ -34,6 +37,8 @@ ctl_plan_list(struct ctl *ctl)
 		    "storageLimitFormatted", &v) ? v : NULL));
 		printf(" %-14s", json_object_get_string(json_object_object_get_ex(p,
 		    "maxFileSizeFormatted", &v) ? v : NULL));
+		printf(" %-10s", json_object_object_get_ex(p, "maxFiles", &v) && v != NULL ?
+		    json_object_get_string(v) : "unlimited");
 		printf(" %s\n", json_object_get_string(json_object_object_get_ex(p,
 		    "customers", &v) ? v : NULL));
 	}
@@ -46,8 +51,9 @@ ctl_plan_set(struct ctl *ctl, int argc, char **argv)
 {
 	struct quota_limit limit, *lp = NULL;
 	const char *errstr = NULL, *name;
-	int64_t max = 0;
+	int64_t max = 0, files = 0;
 	int i, created;
+	char *end;
 
 	if (argc < 3)
 		return ctl_plan_usage();
@@ -66,11 +72,28 @@ ctl_plan_set(struct ctl *ctl, int argc, char **argv)
 				    "a size such as 50MiB\n", argv[i]);
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--max-files") == 0 && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "unlimited") == 0)
+				files = -1;
+			else if ((files = strtoll(argv[i], &end, 10)) <= 0 || *end != '\0')
+				files = 0;
+			if (files == 0) {
+				fprintf(stderr, "cofferctl: plan set: bad --max-files \"%s\": "
+				    "a positive number or unlimited\n", argv[i]);
+				return 2;
+			}
 		} else
 			return ctl_plan_usage();
 	}
-	if (plan_set(ctl_db(ctl), name, lp, max, ctl->conf.max_file_size, &created,
+	created = 0;
+	if ((lp != NULL || max != 0 || files == 0) &&
+	    plan_set(ctl_db(ctl), name, lp, max, ctl->conf.max_file_size, &created,
 	    &errstr) != ERR_OK) {
+		fprintf(stderr, "cofferctl: plan set %s: %s\n", name, errstr);
+		return 1;
+	}
+	if (files != 0 && plan_set_max_files(ctl_db(ctl), name, files, &errstr) != ERR_OK) {
 		fprintf(stderr, "cofferctl: plan set %s: %s\n", name, errstr);
 		return 1;
 	}

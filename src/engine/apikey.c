@@ -3,7 +3,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/apikey.h"
@@ -60,16 +62,16 @@ static const struct db_stmt apikey_st_lookup = {
 	"apikey_lookup",
 	"WITH k AS ("
 	" SELECT k.customer_id, k.id, k.role, k.revoked_at IS NOT NULL AS revoked,"
-	"  c.status = 'active' AS active,"
+	"  c.status = 'active' AS active, p.max_file_size,"
 	"  k.revoked_at IS NULL AND (k.last_used_at IS NULL"
 	"   OR k.last_used_at < now() - interval '1 minute') AS stale"
-	" FROM api_keys k JOIN customers c USING (customer_id)"
+	" FROM api_keys k JOIN customers c USING (customer_id) JOIN plans p ON p.name = c.plan"
 	" WHERE k.key_hash = $1"
 	"), touched AS ("
 	" UPDATE api_keys a SET last_used_at = now() FROM k"
 	" WHERE k.stale AND a.customer_id = k.customer_id AND a.id = k.id"
 	")"
-	" SELECT customer_id, id, role, revoked, active FROM k",
+	" SELECT customer_id, id, role, revoked, active, max_file_size FROM k",
 	1
 };
 
@@ -127,6 +129,7 @@ apikey_lookup(PGconn *pg, const char *key, struct apikey_row *row)
 		row->id.role = identity_role_parse(PQgetvalue(res, 0, 2));
 		row->revoked = PQgetvalue(res, 0, 3)[0] == 't';
 		row->customer_active = PQgetvalue(res, 0, 4)[0] == 't';
+		row->max_file_size = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
 	}
 	PQclear(res);
 	return rc;

@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "engine/identity.h"
@@ -17,6 +18,7 @@ struct apikey_row {
 	struct identity	 id;		/* user is "apikey:<key id>" */
 	int		 revoked;
 	int		 customer_active;	/* customers.status = 'active' */
+	int64_t		 max_file_size;		/* its plan's */
 };
 
 /* 1 if token has the API key prefix (it is then never tried as a JWT). */

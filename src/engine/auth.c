@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "engine/auth.h"
+#include "base/jsonstrict.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 
@@ -62,31 +63,23 @@ fail:
 	return NULL;
 }
 
-/* Parse a base64url JSON object strictly (valid UTF-8, no trailing bytes).
- * Returns a new reference or NULL. */
+/* Parse a base64url JSON object strictly (base/jsonstrict: RFC 8259, valid
+ * UTF-8, no name twice, no trailing bytes).  Returns a new reference or
+ * NULL. */
 static struct json_object *
 auth_b64url_json(const char *s, size_t len, size_t max)
 {
 	struct json_object *o = NULL;
-	struct json_tokener *tok;
+	const char *errstr;
 	unsigned char *raw;
 	size_t rawlen;
 
 	if ((raw = auth_b64url_decode(s, len, &rawlen)) == NULL)
 		return NULL;
-	if (rawlen > max || (tok = json_tokener_new_ex(16)) == NULL) {
-		free(raw);
-		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, (const char *)raw, (int)rawlen);
-	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != rawlen ||
-	    !json_object_is_type(o, json_type_object))) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
+	/* Duplicate names matter here most: json-c keeps the last, so
+	 * {"role":"member","role":"platform"} would read as platform. */
+	if (rawlen <= max)
+		(void)jsonstrict_parse((const char *)raw, rawlen, 16, &o, &errstr);
 	free(raw);
 	return o;
 }
@@ -141,14 +134,15 @@ fail:
 	return ERR_AUTH;
 }
 
-/* A NumericDate claim: absent (0, *present = 0), a number (0), else -1. */
+/* A NumericDate claim: absent (0, *present = 0), a number (0), else -1
+ * (null included). */
 static int
 auth_time_claim(struct json_object *claims, const char *name, int64_t *out, int *present)
 {
 	struct json_object *v;
 	double d;
 
-	*present = json_object_object_get_ex(claims, name, &v) && v != NULL;
+	*present = json_object_object_get_ex(claims, name, &v);
 	if (!*present)
 		return 0;
 	if (json_object_is_type(v, json_type_int)) {
@@ -166,13 +160,15 @@ auth_time_claim(struct json_object *claims, const char *name, int64_t *out, int 
 	return -1;
 }
 
-/* The string claim name, or NULL when absent or not a string. */
+/* The string claim name, or NULL when absent or not a string; *present
+ * when the name is there at all (a null value is present, and no string:
+ * {"role":null} is refused, never read as the default role). */
 static const char *
 auth_str_claim(struct json_object *claims, const char *name, int *present)
 {
 	struct json_object *v;
 
-	*present = json_object_object_get_ex(claims, name, &v) && v != NULL;
+	*present = json_object_object_get_ex(claims, name, &v);
 	return *present && json_object_is_type(v, json_type_string) ?
 	    json_object_get_string(v) : NULL;
 }
@@ -205,6 +201,7 @@ auth_claims(const struct conf *conf, struct json_object *claims, int64_t now,
     struct identity *id, const char **code, const char **errstr)
 {
 	int64_t leeway = conf->jwt_leeway_ms / 1000, exp = 0, nbf = 0, iat = 0;
+	int64_t life = conf->jwt_max_lifetime_ms / 1000;
 	int has_exp, has_nbf, has_iat, present;
 	const char *s;
 
@@ -221,6 +218,12 @@ auth_claims(const struct conf *conf, struct json_object *claims, int64_t now,
 		FAIL("TOKEN_EXPIRED", "The token has expired");
 	if ((has_nbf && now + leeway < nbf) || (has_iat && now + leeway < iat))
 		FAIL("TOKEN_NOT_YET_VALID", "The token is not valid yet");
+	/* [auth] jwt_max_lifetime: a token minted to live for years is a
+	 * standing credential.  exp > now - leeway here, so exp - life cannot
+	 * overflow. */
+	if ((has_iat && exp - life > iat) || exp - life > now + leeway)
+		FAIL("TOKEN_LIFETIME_TOO_LONG",
+		    "The token lives longer than this service accepts (jwt_max_lifetime)");
 	if (conf->jwt_issuer[0] != '\0' &&
 	    ((s = auth_str_claim(claims, "iss", &present)) == NULL ||
 	    strcmp(s, conf->jwt_issuer) != 0))

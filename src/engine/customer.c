@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/customer.h"
@@ -59,10 +60,12 @@ static const struct db_stmt customer_st_set_status = {
 	3
 };
 
-/* /auth's check of every JWT-authenticated request: is the customer active? */
+/* /auth's check of every JWT-authenticated request: is the customer active,
+ * and how large may its files be (for the upload's early size check)? */
 static const struct db_stmt customer_st_status = {
 	"customer_status",
-	"SELECT status = 'active' FROM customers WHERE customer_id = $1::uuid",
+	"SELECT c.status = 'active', p.max_file_size"
+	" FROM customers c JOIN plans p ON p.name = c.plan WHERE c.customer_id = $1::uuid",
 	1
 };
 
@@ -203,17 +206,21 @@ customer_show(PGconn *pg, const char *id, struct json_object **out, const char *
 }
 
 enum err
-customer_status(PGconn *pg, const char *id, bool *found, bool *active)
+customer_status(PGconn *pg, const char *id, bool *found, bool *active,
+    int64_t *max_file_size)
 {
 	const char *params[1] = { id };
 	PGresult *res;
 	enum err rc;
 
 	*found = *active = false;
+	*max_file_size = 0;
 	if ((rc = db_run(pg, &customer_st_status, params, &res, NULL)) != ERR_OK)
 		return rc;
 	*found = PQntuples(res) == 1;
 	*active = *found && PQgetvalue(res, 0, 0)[0] == 't';
+	if (*found)
+		*max_file_size = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
 	return ERR_OK;
 }

@@ -42,10 +42,12 @@ enum err customer_show(PGconn *pg, const char *id, struct json_object **out,
     const char **errstr);
 
 /*
- * Whether customer id exists and is active: one indexed read, the
- * statement /auth runs for each JWT-authenticated request.  Errors are
- * db_run()'s: ERR_DB, or ERR_BADREQ for a malformed id.
+ * Whether customer id exists and is active, and its plan's max_file_size
+ * (0 when not found): one indexed read, the statement /auth runs for each
+ * JWT-authenticated request.  Errors are db_run()'s: ERR_DB, or ERR_BADREQ
+ * for a malformed id.
  */
-enum err customer_status(PGconn *pg, const char *id, bool *found, bool *active);
+enum err customer_status(PGconn *pg, const char *id, bool *found, bool *active,
+    int64_t *max_file_size);
 
 #endif

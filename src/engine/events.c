@@ -7,19 +7,21 @@
 #include "engine/db.h"
 #include "engine/events.h"
 
-/* Every event of one customer: the primary key (customer_id, id) serves
- * the cursor.  One row more than asked tells whether more follow. */
+/* Every event of one customer, by its per-customer number seq (sql/007):
+ * the unique key (customer_id, seq) serves the cursor, and no gap in it
+ * counts another customer's events.  One row more than asked tells
+ * whether more follow. */
 static const struct db_stmt events_st_list = {
 	"events_list",
 	"SELECT coalesce(json_agg(json_build_object("
-	"  'id', e.id, 'type', e.type,"
+	"  'id', e.seq, 'type', e.type,"
 	"  'createdAt', to_char(e.created_at AT TIME ZONE 'UTC',"
 	"   'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 	"  'fileId', e.file_id, 'filePath', e.storage_key, 'size', e.size,"
 	"  'used', e.used, 'limit', e.quota_limit, 'threshold', e.threshold,"
-	"  'actor', e.actor) ORDER BY e.id), '[]')::text"
-	" FROM (SELECT * FROM storage_events WHERE customer_id = $1::uuid AND id > $2::bigint"
-	"  ORDER BY id LIMIT $3::int) e",
+	"  'actor', e.actor) ORDER BY e.seq), '[]')::text"
+	" FROM (SELECT * FROM storage_events WHERE customer_id = $1::uuid AND seq > $2::bigint"
+	"  ORDER BY seq LIMIT $3::int) e",
 	3
 };
 

@@ -13,7 +13,8 @@
 
 /*
  * One customer's events with id > after, ascending, at most limit of them
- * (1..EVENTS_LIMIT_MAX), in one round trip.  On ERR_OK the caller owns
+ * (1..EVENTS_LIMIT_MAX), in one round trip.  The id is the customer's own
+ * event number (1, 2, 3, ...: sql/007), never a global one.  On ERR_OK the caller owns
  * *out: {"events": [{id, type, createdAt, fileId, filePath, size, used,
  * limit, threshold, actor}], "nextAfter": the last id returned (else
  * after), "hasMore": whether more follow}.  ERR_DB, ERR_INTERNAL.

@@ -11,9 +11,9 @@
 #define METADATA_DEPTH	8
 
 /*
- * Check that [buf, buf+len) is exactly one JSON object (whitespace around
- * it allowed), at most METADATA_MAX bytes and METADATA_DEPTH deep, without
- * NUL bytes.  On ERR_OK *out is its compact form (caller frees with free()).
+ * Check that [buf, buf+len) is exactly one JSON object by jsonstrict_parse
+ * (RFC 8259, UTF-8, no \u0000, no duplicate names, numbers kept exact),
+ * at most METADATA_MAX bytes and METADATA_DEPTH deep, without NUL bytes.  On ERR_OK *out is its compact form (caller frees with free()).
  * Otherwise ERR_BADREQ with *code "INVALID_METADATA" or
  * "METADATA_TOO_LARGE" and *errstr (static) for people.
  */

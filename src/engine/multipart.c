@@ -613,6 +613,17 @@ multipart_limits_default(struct multipart_limits *lim)
 	lim->buffer_size = MP_WINDOW;
 }
 
+off_t
+multipart_overhead_max(const struct multipart_limits *lim)
+{
+	/* A delimiter line: CRLF "--" boundary (at most 70, RFC 2046) CRLF,
+	 * and the closing one's "--". */
+	const off_t delim = 2 + 2 + 70 + 2 + 2;
+
+	return (off_t)lim->max_parts *
+	    ((off_t)lim->max_header_bytes + (off_t)lim->max_field_bytes + delim) + delim;
+}
+
 static enum mp_err
 mp_run(struct mp_parser *p)
 {

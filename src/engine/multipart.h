@@ -73,6 +73,14 @@ struct multipart_result {
 void multipart_limits_default(struct multipart_limits *lim);
 
 /*
+ * The most bytes a body within lim may spend besides the file's own: every
+ * part's header block, delimiter and (but the file's) value.  A body
+ * longer than a file may be plus this holds a file too large, or bytes no
+ * form needs (a preamble, an epilogue), and may be refused unread.
+ */
+off_t multipart_overhead_max(const struct multipart_limits *lim);
+
+/*
  * Parse the body_len bytes of fd (read with pread from offset 0, so the
  * file offset is neither used nor moved) as multipart/form-data framed by
  * the boundary of content_type (the request's Content-Type value).  lim

@@ -12,7 +12,7 @@
 static const struct db_stmt plan_st_list = {
 	"plan_list",
 	"SELECT p.name, p.storage_limit, p.max_file_size,"
-	" (SELECT count(*) FROM customers c WHERE c.plan = p.name)"
+	" (SELECT count(*) FROM customers c WHERE c.plan = p.name), p.max_files"
 	" FROM plans p ORDER BY p.storage_limit NULLS LAST, p.name",
 	0
 };
@@ -26,6 +26,12 @@ static const struct db_stmt plan_st_upsert = {
 	"  max_file_size = coalesce($3::bigint, p.max_file_size), updated_at = now()"
 	" RETURNING (xmax = 0)",
 	4
+};
+
+static const struct db_stmt plan_st_set_max_files = {
+	"plan_set_max_files",
+	"UPDATE plans SET max_files = $2::bigint, updated_at = now() WHERE name = $1",
+	2
 };
 
 static const struct db_stmt plan_st_set_max = {
@@ -67,6 +73,8 @@ plan_list(PGconn *pg, struct json_object **out, const char **errstr)
 		    json_object_new_string(quota_format_bytes(v, buf, sizeof(buf))));
 		json_object_object_add(o, "customers",
 		    json_object_new_int64(strtoll(PQgetvalue(res, i, 3), NULL, 10)));
+		json_object_object_add(o, "maxFiles", PQgetisnull(res, i, 4) ? NULL :
+		    json_object_new_int64(strtoll(PQgetvalue(res, i, 4), NULL, 10)));
 		json_object_array_add(a, o);
 	}
 	PQclear(res);
@@ -135,6 +143,29 @@ plan_set(PGconn *pg, const char *name, const struct quota_limit *limit,
 		goto fail;
 	*created = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 fail:
+	PQclear(res);
+	return rc;
+}
+
+enum err
+plan_set_max_files(PGconn *pg, const char *name, int64_t max_files, const char **errstr)
+{
+	char max[24];
+	const char *params[2] = { name, max_files < 0 ? NULL : max };
+	PGresult *res = NULL;
+	enum err rc;
+
+	if (max_files == 0) {
+		if (errstr != NULL)
+			*errstr = "--max-files is a positive number or \"unlimited\"";
+		return ERR_BADREQ;
+	}
+	snprintf(max, sizeof(max), "%" PRId64, max_files);
+	if ((rc = db_run(pg, &plan_st_set_max_files, params, &res, errstr)) != ERR_OK)
+		return rc;
+	rc = strcmp(PQcmdTuples(res), "1") == 0 ? ERR_OK : ERR_NOTFOUND;
+	if (rc == ERR_NOTFOUND && errstr != NULL)
+		*errstr = "no such plan";
 	PQclear(res);
 	return rc;
 }

@@ -11,7 +11,8 @@
 
 /*
  * Every plan, by name: [{name, storageLimit (null: unlimited),
- * storageLimitFormatted, maxFileSize, maxFileSizeFormatted, customers}].
+ * storageLimitFormatted, maxFileSize, maxFileSizeFormatted, customers,
+ * maxFiles (null: no limit)}].
  * On ERR_OK the caller owns *out; otherwise it is NULL.
  */
 enum err plan_list(PGconn *pg, struct json_object **out, const char **errstr);
@@ -25,5 +26,14 @@ enum err plan_list(PGconn *pg, struct json_object **out, const char **errstr);
  */
 enum err plan_set(PGconn *pg, const char *name, const struct quota_limit *limit,
     int64_t max_file_size, int64_t default_max, int *created, const char **errstr);
+
+/*
+ * Set a plan's maximum number of files per customer (stored and in
+ * flight); max_files < 0 removes the limit.  Customers already past it
+ * keep their files and can delete, not upload.  ERR_BADREQ for 0,
+ * ERR_NOTFOUND for an unknown plan, ERR_DB.
+ */
+enum err plan_set_max_files(PGconn *pg, const char *name, int64_t max_files,
+    const char **errstr);
 
 #endif

@@ -33,7 +33,7 @@
 static const struct db_stmt quota_st_get = {
 	"quota_get",
 	"SELECT c.storage_used, c.storage_reserved, coffer_effective_limit(c, p.storage_limit),"
-	" c.plan, c.status, p.max_file_size"
+	" c.plan, c.status, p.max_file_size, c.file_count, p.max_files"
 	" FROM customers c JOIN plans p ON p.name = c.plan"
 	" WHERE c.customer_id = $1::uuid",
 	1
@@ -44,11 +44,12 @@ static const struct db_stmt quota_st_commit = {
 	"WITH f AS ("
 	" UPDATE files SET state = 'stored', stored_at = now()"
 	" WHERE customer_id = $1::uuid AND id = $2::uuid AND state = 'pending'"
-	" RETURNING customer_id, id, storage_key, size, file_type, category, subcategory,"
+	" RETURNING customer_id, id, storage_key, size, charged_size, file_type, category,"
+	"  subcategory,"
 	"  original_name, mime_type, uploaded_by),"
 	" c AS ("
-	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.size, 0),"
-	"  storage_used = c.storage_used + f.size"
+	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.charged_size, 0),"
+	"  storage_used = c.storage_used + f.charged_size"
 	" FROM f WHERE c.customer_id = f.customer_id"
 	" RETURNING c.customer_id, c.storage_used AS used,"
 	"  coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ") AS lim),"
@@ -69,9 +70,10 @@ static const struct db_stmt quota_st_release = {
 	"WITH f AS ("
 	" DELETE FROM files"
 	" WHERE customer_id = $1::uuid AND id = $2::uuid AND state = 'pending'"
-	" RETURNING customer_id, id, storage_key, size),"
+	" RETURNING customer_id, id, storage_key, size, charged_size),"
 	" c AS ("
-	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.size, 0)"
+	" UPDATE customers c SET storage_reserved = greatest(c.storage_reserved - f.charged_size, 0),"
+	"  file_count = greatest(c.file_count - 1, 0)"
 	" FROM f WHERE c.customer_id = f.customer_id RETURNING c.customer_id),"
 	" a AS ("
 	" INSERT INTO audit_log (customer_id, action, actor, file_id, storage_key, size)"
@@ -86,15 +88,17 @@ static const struct db_stmt quota_st_release = {
 	"WITH f AS ("							\
 	" UPDATE files SET state = 'deleted', deleted_at = now(), deleted_by = $3" \
 	" WHERE customer_id = $1::uuid AND " match " AND state = 'stored'" \
-	" RETURNING customer_id, id, storage_key, size, file_type, category, subcategory)," \
+	" RETURNING customer_id, id, storage_key, size, charged_size, file_type, category," \
+	"  subcategory)," \
 	" c AS ("							\
-	" UPDATE customers c SET storage_used = greatest(c.storage_used - f.size, 0)" \
+	" UPDATE customers c SET storage_used = greatest(c.storage_used - f.charged_size, 0)," \
+	"  file_count = greatest(c.file_count - 1, 0)"			\
 	" FROM f WHERE c.customer_id = f.customer_id"			\
 	" RETURNING c.customer_id, c.storage_used AS used,"		\
 	"  coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ") AS lim)," \
 	" u AS ("							\
 	" UPDATE storage_usage s SET file_count = greatest(s.file_count - 1, 0)," \
-	"  total_size = greatest(s.total_size - f.size, 0), last_updated = now()" \
+	"  total_size = greatest(s.total_size - f.charged_size, 0), last_updated = now()" \
 	" FROM f JOIN c USING (customer_id)"				\
 	" WHERE s.customer_id = f.customer_id AND s.file_type = f.file_type" \
 	"  AND s.category = f.category AND s.subcategory = " QUOTA_SUBCATEGORY \
@@ -131,7 +135,7 @@ static const struct db_stmt quota_st_object_removed = {
 static const struct db_stmt quota_st_stats = {
 	"quota_stats",
 	"SELECT c.storage_used, c.storage_reserved, coffer_effective_limit(c, p.storage_limit),"
-	" c.plan, c.status, p.max_file_size,"
+	" c.plan, c.status, p.max_file_size, c.file_count, p.max_files,"
 	" (SELECT coalesce(json_agg(json_build_object('fileType', s.file_type,"
 	"   'category', coalesce(nullif(s.subcategory, ''), s.category),"
 	"   'parentCategory', s.category,"
@@ -140,7 +144,8 @@ static const struct db_stmt quota_st_stats = {
 	"  FROM storage_usage s WHERE s.customer_id = c.customer_id AND s.file_count > 0),"
 	" (SELECT coalesce(json_agg(r), '[]') FROM ("
 	"   SELECT f.id AS \"fileId\", f.original_name AS \"fileName\","
-	"    f.storage_key AS \"filePath\", f.size AS \"fileSize\", f.file_type AS \"fileType\","
+	"    f.storage_key AS \"filePath\", f.size AS \"fileSize\","
+	"    f.charged_size AS \"chargedSize\", f.file_type AS \"fileType\","
 	"    f.category, f.subcategory, f.mime_type AS \"mimeType\","
 	"    to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 	"     AS \"uploadedAt\","
@@ -194,6 +199,8 @@ quota_info_fill(struct quota_info *q, const PGresult *res)
 	snprintf(q->plan, sizeof(q->plan), "%s", PQgetvalue(res, 0, 3));
 	snprintf(q->status, sizeof(q->status), "%s", PQgetvalue(res, 0, 4));
 	q->max_file_size = quota_int64(res, 0, 5);
+	q->files = quota_int64(res, 0, 6);
+	q->max_files = PQgetisnull(res, 0, 7) ? 0 : quota_int64(res, 0, 7);
 	if (q->unlimited) {
 		q->available = 0;
 		q->percentage = 0;	/* not NaN, not used / INT64_MAX */
@@ -208,9 +215,26 @@ quota_info_fill(struct quota_info *q, const PGresult *res)
 		q->percentage = q->used > 0 ? 100.0 : 0.0;
 }
 
+int64_t
+quota_charge(int64_t size, size_t metadata_len, int64_t block)
+{
+	int64_t rounded;
+
+	if (size < 0)
+		size = 0;
+	if (block < 1)
+		block = 1;
+	if (size > INT64_MAX - (block - 1))
+		return INT64_MAX;
+	rounded = (size + block - 1) / block * block;
+	if ((uint64_t)metadata_len > (uint64_t)(INT64_MAX - rounded))
+		return INT64_MAX;
+	return rounded + (int64_t)metadata_len;
+}
+
 enum err
-quota_refused(PGconn *pg, const char *customer_id, int64_t size, struct quota_refusal *why,
-    const char **errstr)
+quota_refused(PGconn *pg, const char *customer_id, int64_t size, int64_t charged,
+    struct quota_refusal *why, const char **errstr)
 {
 	struct quota_info q;
 	enum err rc;
@@ -224,8 +248,10 @@ quota_refused(PGconn *pg, const char *customer_id, int64_t size, struct quota_re
 		why->reserved = q.reserved;
 		why->limit = q.limit;
 		why->unlimited = q.unlimited;
-		why->needed = size;
+		why->needed = charged;
 		why->max_file_size = q.max_file_size;
+		why->files = q.files;
+		why->max_files = q.max_files;
 	}
 	if (strcmp(q.status, "active") != 0) {
 		if (errstr != NULL)
@@ -236,6 +262,13 @@ quota_refused(PGconn *pg, const char *customer_id, int64_t size, struct quota_re
 		if (errstr != NULL)
 			*errstr = "the file is larger than the plan allows";
 		return ERR_TOOBIG;
+	}
+	if (q.max_files > 0 && q.files + 1 > q.max_files) {
+		if (why != NULL)
+			why->too_many_files = true;
+		if (errstr != NULL)
+			*errstr = "the plan's number of files is reached";
+		return ERR_QUOTA;
 	}
 	if (errstr != NULL)
 		*errstr = "storage quota exceeded";
@@ -380,7 +413,8 @@ quota_info_json(const struct quota_info *q)
 	json_object_object_add(o, "reserved", json_object_new_int64(q->reserved));
 	json_object_object_add(o, "unlimited", json_object_new_boolean(q->unlimited));
 	json_object_object_add(o, "canUpload",
-	    json_object_new_boolean(active && (q->unlimited || q->available > 0)));
+	    json_object_new_boolean(active && (q->unlimited || q->available > 0) &&
+	    (q->max_files == 0 || q->files < q->max_files)));
 	json_object_object_add(o, "usedFormatted",
 	    json_object_new_string(quota_format_bytes(q->used, buf, sizeof(buf))));
 	json_object_object_add(o, "limitFormatted", json_object_new_string(q->unlimited ?
@@ -390,6 +424,10 @@ quota_info_json(const struct quota_info *q)
 	json_object_object_add(o, "reservedFormatted",
 	    json_object_new_string(quota_format_bytes(q->reserved, buf, sizeof(buf))));
 	json_object_object_add(o, "maxFileSize", json_object_new_int64(q->max_file_size));
+	/* Files (stored and in flight) against the plan's count; null: none. */
+	json_object_object_add(o, "fileCount", json_object_new_int64(q->files));
+	json_object_object_add(o, "maxFiles",
+	    q->max_files == 0 ? NULL : json_object_new_int64(q->max_files));
 	json_object_object_add(o, "plan", json_object_new_string(q->plan));
 	json_object_object_add(o, "status", json_object_new_string(q->status));
 	return o;
@@ -431,8 +469,8 @@ quota_stats(PGconn *pg, const char *customer_id, struct json_object **out,
 		goto fail;
 	}
 	quota_info_fill(&q, res);
-	if ((breakdown = quota_json_array(PQgetvalue(res, 0, 6))) == NULL ||
-	    (recent = quota_json_array(PQgetvalue(res, 0, 7))) == NULL) {
+	if ((breakdown = quota_json_array(PQgetvalue(res, 0, 8))) == NULL ||
+	    (recent = quota_json_array(PQgetvalue(res, 0, 9))) == NULL) {
 		rc = ERR_INTERNAL;
 		if (errstr != NULL)
 			*errstr = "malformed statistics from the database";

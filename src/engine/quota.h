@@ -43,6 +43,7 @@ struct quota_upload {
 	const char	*mime_type;	/* sniffed, never the client's */
 	const char	*file_type;	/* document, image, video, audio, other */
 	int64_t		 size;
+	int64_t		 charged;	/* quota_charge(); 0: the bare size */
 	const char	*uploaded_by;	/* user id; NULL: unknown */
 	const char	*metadata_json;	/* a JSON document, or NULL */
 	const char	*sha256;	/* hex digest of the content, or NULL */
@@ -54,8 +55,11 @@ struct quota_refusal {
 	int64_t		 reserved;
 	int64_t		 limit;		/* meaningless when unlimited */
 	bool		 unlimited;
-	int64_t		 needed;	/* the upload's size */
+	int64_t		 needed;	/* the upload's charged size */
 	int64_t		 max_file_size;
+	int64_t		 files;		/* stored and pending */
+	int64_t		 max_files;	/* 0: no limit */
+	bool		 too_many_files;	/* ERR_QUOTA for the count, not bytes */
 };
 
 /* A customer's quota as reported by GET /api/storage/quota. */
@@ -67,6 +71,8 @@ struct quota_info {
 	int64_t		 available;	/* limit - used - reserved, >= 0; 0 when unlimited */
 	double		 percentage;	/* used / limit * 100, 2 decimals; 0 when unlimited */
 	int64_t		 max_file_size;
+	int64_t		 files;		/* stored and pending */
+	int64_t		 max_files;	/* the plan's; 0: no limit */
 	char		 plan[40];
 	char		 status[16];	/* active, suspended */
 };
@@ -87,10 +93,23 @@ struct quota_drift {
 };
 
 /*
+ * What a file of size bytes with metadata_len bytes of metadata costs the
+ * customer's quota, the charged size: the size rounded up to a multiple
+ * of block (a filesystem block and inode per object: 5 bytes take 4 KiB
+ * on disk) plus the metadata (stored in the database beside the row).
+ * block 1 and metadata_len 0 charge the bare size.  The one place the rule
+ * lives: callers pass its result to the statements that record the upload
+ * (struct quota_upload's charged), which store it in the file row, so
+ * delete, release, recalculation and the breakdown use the same number.
+ * Saturates at INT64_MAX rather than overflow.
+ */
+int64_t quota_charge(int64_t size, size_t metadata_len, int64_t block);
+
+/*
  * Reserve room for an upload and create its 'pending' file row, atomically,
  * in one statement: the customer's counters move only if the customer is
- * active, size <= the plan's max_file_size and used + reserved + size stays
- * within the limit, under any concurrency.  On ERR_OK, file_id holds the new
+ * active, size <= the plan's max_file_size and used + reserved + charged
+ * stays within the limit, under any concurrency (reserved += charged).  On ERR_OK, file_id holds the new
  * row's id.  Errors: ERR_QUOTA or ERR_TOOBIG (with *why filled, one more
  * round trip), ERR_NOTFOUND (no such customer), ERR_FORBIDDEN (suspended),
  * ERR_CONFLICT (storage key already used), ERR_BADREQ (negative size,
@@ -105,14 +124,14 @@ enum err quota_reserve(PGconn *pg, const struct quota_upload *up,
  * plan's max_file_size), else ERR_QUOTA; ERR_NOTFOUND for an unknown
  * customer, ERR_DB.  *why (may be NULL) gets today's figures.
  */
-enum err quota_refused(PGconn *pg, const char *customer_id, int64_t size,
+enum err quota_refused(PGconn *pg, const char *customer_id, int64_t size, int64_t charged,
     struct quota_refusal *why, const char **errstr);
 
 /*
  * The one-statement upload (the object is already written and durable
  * under up->storage_key): if the customer is active, size <= the plan's
- * max_file_size and used + reserved + size stays within the limit, insert
- * the file row as 'stored', used += size, breakdown += size, audit
+ * max_file_size and used + reserved + charged stays within the limit,
+ * insert the file row as 'stored', used += charged, breakdown += charged, audit
  * 'upload' and the outbox events, in one statement and one commit.
  * Errors as quota_reserve(); on any error nothing was recorded and the
  * caller removes the object (a crash in between leaves an orphan object,

@@ -13,14 +13,16 @@
 #define QUOTA_PLAN(col)	"(SELECT p." col " FROM plans p WHERE p.name = c.plan)"
 
 /*
- * The customer row ($1) an upload of $9 bytes may move: active, within
- * the plan's max_file_size, and used + reserved + size within the
- * effective limit (NULL: unlimited).
+ * The customer row ($1) an upload of $9 bytes, charged $13 (quota_charge()),
+ * may move: active, $9 within the plan's max_file_size, one more file within
+ * the plan's max_files (NULL: any number), and used + reserved + $13 within
+ * the effective limit (NULL: unlimited).
  */
 #define QUOTA_SQL_FITS \
 	" WHERE c.customer_id = $1::uuid AND c.status = 'active'" \
 	"  AND $9::bigint <= " QUOTA_PLAN("max_file_size") \
-	"  AND (c.storage_used + c.storage_reserved + $9::bigint" \
+	"  AND (c.file_count + 1 > " QUOTA_PLAN("max_files") ") IS NOT TRUE" \
+	"  AND (c.storage_used + c.storage_reserved + $13::bigint" \
 	"   > coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ")) IS NOT TRUE"
 
 /* The breakdown's subcategory key (sql/008): '' for a file without one,
@@ -31,16 +33,18 @@
  * What storing a file writes besides its row and the customer's counters:
  * the breakdown row, the audit entry and the outbox events (the upload,
  * and each of 80, 90 and 100 % of the limit reached from below).  Reads
- * CTE f (the stored file: customer_id, id, storage_key, size, file_type,
- * category, subcategory, original_name, mime_type, uploaded_by) and CTE c (customer_id,
- * used after the upload, lim); actor is an SQL expression.  Defines CTEs
+ * CTE f (the stored file: customer_id, id, storage_key, size, charged_size,
+ * file_type, category, subcategory, original_name, mime_type, uploaded_by)
+ * and CTE c (customer_id, used after the upload, lim); actor is an SQL
+ * expression.  The breakdown and the thresholds count charged sizes, as
+ * used does.  Defines CTEs
  * u and a, whose counts the statement returns, and e.
  */
 #define QUOTA_SQL_STORED(actor) \
 	" u AS (" \
 	" INSERT INTO storage_usage AS s (customer_id, file_type, category, subcategory," \
 	"  file_count, total_size)" \
-	" SELECT f.customer_id, f.file_type, f.category, " QUOTA_SUBCATEGORY ", 1, f.size" \
+	" SELECT f.customer_id, f.file_type, f.category, " QUOTA_SUBCATEGORY ", 1, f.charged_size" \
 	" FROM f JOIN c USING (customer_id)" \
 	" ON CONFLICT (customer_id, file_type, category, subcategory) DO UPDATE" \
 	" SET file_count = s.file_count + 1, total_size = s.total_size + EXCLUDED.total_size," \
@@ -50,7 +54,8 @@
 	" INSERT INTO audit_log (customer_id, action, actor, file_id, storage_key, size, detail)" \
 	" SELECT f.customer_id, 'upload', " actor ", f.id, f.storage_key, f.size," \
 	"  jsonb_build_object('fileType', f.file_type, 'category', f.category," \
-	"   'originalName', f.original_name, 'mimeType', f.mime_type)" \
+	"   'originalName', f.original_name, 'mimeType', f.mime_type," \
+	"   'chargedSize', f.charged_size)" \
 	" FROM f JOIN c USING (customer_id) RETURNING 1)," \
 	" e AS (" \
 	" INSERT INTO storage_events (customer_id, type, file_id, storage_key, size, used," \
@@ -62,7 +67,7 @@
 	" SELECT f.customer_id, 'quota.threshold', f.id, f.storage_key, f.size, c.used, c.lim," \
 	"  t.pct, " actor \
 	" FROM f JOIN c USING (customer_id) CROSS JOIN (VALUES (80), (90), (100)) AS t (pct)" \
-	" WHERE c.lim > 0 AND (c.used - f.size)::numeric * 100 < t.pct * c.lim::numeric" \
+	" WHERE c.lim > 0 AND (c.used - f.charged_size)::numeric * 100 < t.pct * c.lim::numeric" \
 	"  AND c.used::numeric * 100 >= t.pct * c.lim::numeric" \
 	" RETURNING 1)"
 

@@ -22,7 +22,7 @@ static const struct db_stmt tus_st_get = {
 	"SELECT t.upload_length, t.upload_offset, extract(epoch FROM t.expires_at)::bigint,"
 	" t.expires_at <= now(), t.completed_at IS NOT NULL,"
 	" coalesce(f.state, ''), coalesce(f.storage_key, ''), coalesce(f.original_name, ''),"
-	" coalesce(f.mime_type, ''), f.sha256 IS NOT NULL"
+	" coalesce(f.mime_type, ''), f.sha256 IS NOT NULL, coalesce(f.charged_size, 0)"
 	" FROM tus_uploads t LEFT JOIN files f ON f.customer_id = t.customer_id AND f.id = t.id"
 	"  AND f.state IN ('pending', 'stored')"
 	" WHERE t.customer_id = $1::uuid AND t.id = $2::uuid",
@@ -145,6 +145,7 @@ tus_get(PGconn *pg, const char *customer_id, const char *id, struct tus_upload *
 	snprintf(out->original_name, sizeof(out->original_name), "%s", PQgetvalue(res, 0, 7));
 	snprintf(out->mime_type, sizeof(out->mime_type), "%s", PQgetvalue(res, 0, 8));
 	out->finalized = PQgetvalue(res, 0, 9)[0] == 't';
+	out->charged = strtoll(PQgetvalue(res, 0, 10), NULL, 10);
 	PQclear(res);
 	return ERR_OK;
 }

@@ -37,6 +37,7 @@ struct tus_upload {
 	char		 original_name[TUS_NAME_MAX];
 	char		 mime_type[TUS_TEXT_MAX];
 	bool		 finalized;	/* key, type and digest are the final ones */
+	int64_t		 charged;	/* its charged size (quota_charge) */
 };
 
 /*

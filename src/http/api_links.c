@@ -18,7 +18,9 @@
 /* Where nginx serves local objects from (internal; coffer-site.conf.in). */
 #define OBJECTS_LOCATION	"/_objects/"
 
-/* The stored file a link names, its failure told as the API tells it. */
+/* The stored file a link names, its failure told as the API tells it.  A
+ * suspended customer's files get no links and its links serve nothing
+ * (docs/AUTH.md, "Suspended customers"). */
 static enum err
 api_links_ref(struct req *r, const char *customer_id, const char *file_id,
     struct link_file *f)
@@ -26,8 +28,12 @@ api_links_ref(struct req *r, const char *customer_id, const char *file_id,
 	const char *errstr = NULL;
 	enum err rc = files_link_ref(r, customer_id, file_id, f, &errstr);
 
-	return rc == ERR_OK ? ERR_OK :
-	    req_fail_engine(r, rc, REQ_FILE, "looking up a link's file", errstr);
+	if (rc != ERR_OK)
+		return req_fail_engine(r, rc, REQ_FILE, "looking up a link's file", errstr);
+	if (!f->active)
+		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED",
+		    "This storage account is suspended");
+	return ERR_OK;
 }
 
 enum err
@@ -83,7 +89,8 @@ api_links_mime_ok(const char *t)
  * The link is the credential: no auth_request in front of /dl/.  The
  * signature is checked before anything else (a forged link costs one
  * HMAC, no database round trip), then the expiry, then the file must
- * still be stored (a deleted file's links die with it).  nginx then sends
+ * still be stored (a deleted file's links die with it) and its customer
+ * not suspended (the same round trip).  nginx then sends
  * the bytes from its internal /_objects/ location with sendfile.
  */
 enum err

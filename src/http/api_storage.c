@@ -89,6 +89,9 @@ api_storage_upload(struct req *r, const struct identity *id)
 	if (b.len == 0)
 		return req_fail(r, ERR_BADREQ, "NO_FILE", "No file provided");
 	multipart_limits_default(&lim);
+	/* Too large for the plan: refused before parsing, sniffing, hashing. */
+	if ((rc = upload_check_size(r, b.len, multipart_overhead_max(&lim))) != ERR_OK)
+		return rc;
 	if (b.mem != NULL)
 		mrc = multipart_parse_mem(b.mem, (size_t)b.len, ctype ? ctype : "", &lim,
 		    r->pool, &mp, &errstr);
@@ -135,7 +138,8 @@ api_storage_put(struct req *r, const struct identity *id)
 	struct body b;
 	enum err rc;
 
-	if ((rc = body_get(r, &b)) != ERR_OK)
+	if ((rc = body_get(r, &b)) != ERR_OK ||
+	    (rc = upload_check_size(r, b.len, 0)) != ERR_OK)
 		return rc;
 	memset(&src, 0, sizeof(src));
 	src.fd = b.fd;

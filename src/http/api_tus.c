@@ -234,8 +234,6 @@ tus_finish(struct req *r, struct tus_ctx *c, struct tus_upload *u, int fd,
 	put.content_type = mimetype;
 	put.md5_base64 = store->wants_md5 ? dg.md5_base64 : NULL;
 	put.sha256_hex = dg.sha256_hex;
-	put.customer_id = c->id->customer;
-	put.uploaded_by = c->id->user;
 	put.original_name = u->original_name;
 	rc = store->put(sh, key, &put, &errstr);
 	if (rc == ERR_CONFLICT && store->head(sh, key, &st, &errstr) == ERR_OK &&
@@ -268,7 +266,7 @@ tus_finish(struct req *r, struct tus_ctx *c, struct tus_upload *u, int fd,
 	u->offset = u->length;
 	metrics_upload(u->length);
 	*out = upload_result(r, c->id->customer, u->id, key, mimetype, u->original_name,
-	    u->length, dg.sha256_hex);
+	    u->length, u->charged, dg.sha256_hex);
 	return ERR_OK;
 }
 
@@ -477,6 +475,9 @@ api_tus_create(struct req *r, const struct identity *id)
 	up.mime_type = "application/octet-stream";
 	up.file_type = "other";
 	up.size = length;
+	/* Charged like any upload (quota_charge); the reservation keeps it. */
+	up.charged = quota_charge(length, r->conf->charge_metadata && metadata != NULL ?
+	    strlen(metadata) : 0, r->conf->charge_block);
 	up.uploaded_by = c.id->user;
 	up.metadata_json = metadata;
 	rc = tus_create(c.pg, &up, r->conf->uploads_expiry_ms / 1000, upid, &why, &errstr);

@@ -41,7 +41,7 @@ credential_param_count(const struct req *r, const char *name_eq)
  * database, with its customer's status: *checked = 1) or a JWT (no I/O).
  */
 static enum err
-credential_check(struct req *r, struct identity *id, int *checked)
+credential_check(struct req *r, struct identity *id, int *checked, int64_t *maxfs)
 {
 	const char *header = req_param(r, "HTTP_AUTHORIZATION");
 	const char *token, *code = NULL, *why = NULL;
@@ -69,6 +69,8 @@ credential_check(struct req *r, struct identity *id, int *checked)
 		return req_fail(r, ERR_FORBIDDEN, "CUSTOMER_SUSPENDED", "The customer is suspended");
 	*id = row.id;
 	*checked = 1;
+	if (maxfs != NULL)
+		*maxfs = row.max_file_size;
 	return ERR_OK;
 }
 
@@ -103,11 +105,11 @@ credential_select(struct req *r, struct identity *id)
 }
 
 enum err
-credential_identify(struct req *r, struct identity *id, int *checked)
+credential_identify(struct req *r, struct identity *id, int *checked, int64_t *max_file_size)
 {
 	enum err rc;
 
-	if ((rc = credential_check(r, id, checked)) != ERR_OK)
+	if ((rc = credential_check(r, id, checked, max_file_size)) != ERR_OK)
 		return rc;
 	return credential_select(r, id);
 }

@@ -2,6 +2,8 @@
 #ifndef COFFER_CREDENTIAL_H
 #define COFFER_CREDENTIAL_H
 
+#include <stdint.h>
+
 #include "base/err.h"
 #include "engine/identity.h"
 #include "http/req.h"
@@ -15,9 +17,11 @@
  * the customer, or a statement that requires it active does).  Failures
  * are recorded with req_fail(): ERR_AUTH (401 codes of docs/AUTH.md),
  * ERR_FORBIDDEN, ERR_BADREQ, ERR_DB (AUTH_UNAVAILABLE).  The credential is
- * never logged.
+ * never logged.  With an API key, *max_file_size (if not NULL) is its
+ * customer's plan's, read by the same statement; else it is untouched.
  */
-enum err credential_identify(struct req *r, struct identity *id, int *checked);
+enum err credential_identify(struct req *r, struct identity *id, int *checked,
+    int64_t *max_file_size);
 
 /* A database failure while checking credentials: AUTH_UNAVAILABLE (503)
  * when PostgreSQL is away, a plain 500 otherwise; db.c has logged why. */

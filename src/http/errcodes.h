@@ -20,10 +20,17 @@
 	X(FORBIDDEN, 403, "Not allowed (a loopback-only route asked from elsewhere)") \
 	X(NOT_FOUND, 404, "No such endpoint, or nginx found nothing there") \
 	X(METHOD_NOT_ALLOWED, 405, "The path exists, the method does not") \
+	X(REQUEST_TIMEOUT, 408, "nginx: the request took too long to arrive") \
+	X(LENGTH_REQUIRED, 411, "nginx: a request body needs a length") \
+	X(URI_TOO_LONG, 414, "nginx: the request URI is too long") \
+	X(UNKNOWN_HOST, 421, "nginx: the Host is none of the site's server_name (the default server)") \
+	X(RATE_LIMITED, 429, "nginx: too many mutating requests of this customer; retry after Retry-After") \
 	X(CONFLICT, 409, "Conflict") \
 	X(GONE, 410, "It existed and is gone") \
 	X(PRECONDITION_FAILED, 412, "A protocol precondition failed") \
 	X(INTERNAL_ERROR, 500, "A defect or a deployment error; the log says which, the body never") \
+	X(NOT_IMPLEMENTED, 501, "nginx: a transfer encoding or method it does not implement") \
+	X(HTTP_VERSION_NOT_SUPPORTED, 505, "nginx: an HTTP version it does not speak") \
 	X(OVERLOADED, 503, "The server is temporarily overloaded; retry after Retry-After") \
 	X(DATABASE_UNAVAILABLE, 503, "PostgreSQL is unreachable; retry after Retry-After") \
 	X(BACKEND_UNAVAILABLE, 503, "The storage backend is unreachable or full; retry after Retry-After") \
@@ -35,6 +42,7 @@
 	X(ALGORITHM_NOT_ALLOWED, 401, "The token's alg is not the configured jwt_algorithm") \
 	X(TOKEN_EXPIRED, 401, "The token's exp has passed") \
 	X(TOKEN_NOT_YET_VALID, 401, "The token's nbf or iat lies in the future") \
+	X(TOKEN_LIFETIME_TOO_LONG, 401, "exp - iat or exp - now is beyond [auth] jwt_max_lifetime") \
 	X(INVALID_ISSUER, 401, "The token's iss is not the configured issuer") \
 	X(INVALID_AUDIENCE, 401, "The token's aud is not the configured audience") \
 	X(INVALID_CLAIMS, 401, "A claim is missing or malformed (exp, role, customer)") \
@@ -68,7 +76,7 @@
 	X(ENTITY_ID_REQUIRED, 400, "The category needs an entityId") \
 	X(ENTITY_ID_NOT_ALLOWED, 400, "The category takes no entityId") \
 	X(INVALID_ENTITY_ID, 400, "The entityId has characters or a length not allowed") \
-	X(INVALID_METADATA, 400, "metadata is not a JSON object") \
+	X(INVALID_METADATA, 400, "metadata is not a JSON object by RFC 8259 (UTF-8, no NUL, exact numbers, no name twice)") \
 	X(METADATA_TOO_LARGE, 400, "metadata is too large or too deep") \
 	/* Uploads: the multipart body (multipart.c). */ \
 	X(INVALID_CONTENT_TYPE, 400, "The request is not multipart/form-data") \
@@ -85,7 +93,8 @@
 	/* Uploads: what the bytes and the quota say. */ \
 	X(FILE_TOO_LARGE, 413, "Larger than max_file_size or the plan's maximum; nginx: over client_max_body_size") \
 	X(MIME_NOT_ALLOWED, 415, "The type sniffed from the bytes is not allowed (detectedType)") \
-	X(QUOTA_EXCEEDED, 507, "The upload would pass the customer's limit (used, reserved, limit, needed)") \
+	X(QUOTA_EXCEEDED, 507, "The upload's charged size would pass the customer's limit (used, reserved, limit, needed)") \
+	X(FILE_COUNT_EXCEEDED, 507, "The customer holds the plan's max_files already (fileCount, maxFiles)") \
 	/* Resumable uploads (tus 1.0): docs/TUS.md. */ \
 	X(TUS_VERSION_UNSUPPORTED, 412, "No Tus-Resumable: 1.0.0 header (the answer carries Tus-Version)") \
 	X(UPLOAD_LENGTH_REQUIRED, 400, "No valid Upload-Length (Upload-Defer-Length is not supported)") \

@@ -23,7 +23,7 @@
 	"mime_type, file_type, size, sha256, uploaded_by, " \
 	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
 	"metadata::text, " \
-	"(extract(epoch FROM created_at) * 1000000)::bigint"
+	"(extract(epoch FROM created_at) * 1000000)::bigint, charged_size"
 
 /* Every query names the customer: invariant 4 lives in these WHERE clauses. */
 static const struct db_stmt files_list_stmt = {
@@ -47,10 +47,13 @@ static const struct db_stmt files_get_stmt = {
 	2,
 };
 
+/* The customer's status rides along (a primary-key lookup in the same
+ * round trip): a suspended customer's links stop at once. */
 static const struct db_stmt files_link_stmt = {
 	"files_link",
-	"SELECT storage_key, mime_type, original_name FROM files"
-	" WHERE customer_id = $1 AND id = $2 AND state = 'stored'",
+	"SELECT f.storage_key, f.mime_type, f.original_name, c.status = 'active'"
+	" FROM files f JOIN customers c ON c.customer_id = f.customer_id"
+	" WHERE f.customer_id = $1 AND f.id = $2 AND f.state = 'stored'",
 	2,
 };
 
@@ -77,6 +80,9 @@ files_row_json(const PGresult *res, int row)
 	json_object_object_add(o, "mimeType", files_str_or_null(res, row, 6));
 	json_object_object_add(o, "fileType", files_str_or_null(res, row, 7));
 	json_object_object_add(o, "size", json_object_new_int64(size));
+	/* What the file costs the quota (quota_charge): used sums these. */
+	json_object_object_add(o, "chargedSize",
+	    json_object_new_int64(strtoll(PQgetvalue(res, row, 14), NULL, 10)));
 	json_object_object_add(o, "sizeFormatted",
 	    json_object_new_string(quota_format_bytes(size, fmt, sizeof(fmt))));
 	json_object_object_add(o, "sha256", files_str_or_null(res, row, 9));
@@ -88,28 +94,53 @@ files_row_json(const PGresult *res, int row)
 	return o;
 }
 
+/* The latest creation time a cursor may name, 9999-12-31T23:59:59.999999Z
+ * in microseconds since the epoch: later ones overflow PostgreSQL's
+ * interval and timestamp arithmetic (a 500 before this check). */
+#define FILES_CURSOR_MAX	INT64_C(253402300799999999)
+
+enum err
+files_cursor_parse(const char *cursor, char micros[FILES_MICROS_LEN],
+    char uuid[FILES_UUID_LEN])
+{
+	const char *dot;
+	int64_t v = 0;
+	size_t i, n;
+
+	if ((dot = strchr(cursor, '.')) == NULL)
+		return ERR_BADREQ;
+	n = (size_t)(dot - cursor);
+	if (n == 0 || n >= FILES_MICROS_LEN || !storekey_uuid_ok(dot + 1) ||
+	    strlen(dot + 1) >= FILES_UUID_LEN)
+		return ERR_BADREQ;
+	for (i = 0; i < n; i++) {
+		if (cursor[i] < '0' || cursor[i] > '9')
+			return ERR_BADREQ;
+		/* n < FILES_MICROS_LEN (19) digits cannot overflow int64. */
+		v = v * 10 + (cursor[i] - '0');
+	}
+	if (v > FILES_CURSOR_MAX)
+		return ERR_BADREQ;
+	memcpy(micros, cursor, n);
+	micros[n] = '\0';
+	strcpy(uuid, dot + 1);
+	return ERR_OK;
+}
+
 /* Cursor "MICROS.UUID": the last row's creation time and id. */
 static enum err
 files_cursor(struct req *r, const char *cursor, char **micros, char **uuid)
 {
-	const char *dot;
-	size_t i, n;
+	char m[FILES_MICROS_LEN], u[FILES_UUID_LEN];
 
 	*micros = *uuid = NULL;
 	if (cursor == NULL || cursor[0] == '\0')
 		return ERR_OK;
-	dot = strchr(cursor, '.');
-	n = dot ? (size_t)(dot - cursor) : 0;
-	if (dot == NULL || n == 0 || n > 19 || !storekey_uuid_ok(dot + 1))
-		goto bad;
-	for (i = 0; i < n; i++)
-		if (cursor[i] < '0' || cursor[i] > '9')
-			goto bad;
-	*micros = pool_strndup(r->pool, cursor, n);
-	*uuid = pool_strdup(r->pool, dot + 1);
+	if (files_cursor_parse(cursor, m, u) != ERR_OK)
+		return req_fail(r, ERR_BADREQ, "INVALID_CURSOR", "cursor is not one this API returned");
+	*micros = pool_strdup(r->pool, m);
+	*uuid = pool_strdup(r->pool, u);
 	return ERR_OK;
-bad:
-	return req_fail(r, ERR_BADREQ, "INVALID_CURSOR", "cursor is not one this API returned");
 }
 
 static void
@@ -218,6 +249,7 @@ files_link_ref(struct req *r, const char *customer_id, const char *file_id,
 	out->storage_key = PQgetvalue(res, 0, 0);
 	out->mime_type = PQgetvalue(res, 0, 1);
 	out->original_name = PQgetvalue(res, 0, 2);
+	out->active = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	return ERR_OK;
 }
 

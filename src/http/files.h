@@ -7,6 +7,17 @@
 
 struct link_file;
 
+#define FILES_MICROS_LEN	19	/* 18 digits and NUL */
+#define FILES_UUID_LEN		37
+
+/*
+ * A listing cursor "MICROS.UUID" as files_list hands them out: ERR_OK with
+ * the digits in micros and the id in uuid; ERR_BADREQ for anything else,
+ * times past year 9999 included.  Pure: no request, no database.
+ */
+enum err files_cursor_parse(const char *cursor, char micros[FILES_MICROS_LEN],
+    char uuid[FILES_UUID_LEN]);
+
 /* GET /api/storage/files: filters category, subcategory, entityId,
  * fileType; newest first; cursor pagination (limit 1..200, default 50). */
 enum err files_list(struct req *r, const struct identity *id);

@@ -158,7 +158,9 @@ link_origin(struct req *r, const char **out, const char **errstr)
 		*out = r->conf->public_url;
 		return ERR_OK;
 	}
-	/* coffer-fastcgi.conf: $scheme, $host, $server_port. */
+	/* coffer-fastcgi.conf: $scheme, $server_name, $server_port; never the
+	 * request's Host.  server_name "_" or a wildcard is no host: links
+	 * then need public_url. */
 	scheme = req_param(r, "COFFER_LINK_SCHEME");
 	host = req_param(r, "COFFER_LINK_HOST");
 	port = req_param(r, "COFFER_LINK_PORT");
@@ -175,10 +177,11 @@ link_origin(struct req *r, const char **out, const char **errstr)
 		*out = pool_printf(r->pool, "%s://%s:%ld", scheme, host, p);
 	return ERR_OK;
 bad:
-	*errstr = "no [server] public_url and no usable COFFER_LINK_SCHEME, "
-	    "COFFER_LINK_HOST, COFFER_LINK_PORT from nginx (coffer-fastcgi.conf)";
-	log_errorx("link: %s", *errstr);
-	return ERR_INTERNAL;
+	log_errorx("link: no [server] public_url and no usable COFFER_LINK_SCHEME, "
+	    "COFFER_LINK_HOST (nginx's first server_name), COFFER_LINK_PORT from nginx "
+	    "(coffer-fastcgi.conf)");
+	*errstr = "Download links are not configured on this server";
+	return ERR_BACKEND;
 }
 
 void
@@ -240,8 +243,10 @@ link_make(struct req *r, const struct link_file *f, int64_t expires_in, const ch
 		*errstr = "Download links are not configured on this server";
 		return ERR_BACKEND;
 	}
-	if ((rc = link_origin(r, &origin, errstr)) != ERR_OK)
+	if ((rc = link_origin(r, &origin, errstr)) != ERR_OK) {
+		*code = "LINKS_DISABLED";
 		return rc;
+	}
 	link_sign(r->conf->link_key, f->customer_id, f->file_id, exp, sig);
 	*url = pool_printf(r->pool, "%s/dl/%s/%s?exp=%" PRId64 "&sig=%s", origin,
 	    f->customer_id, f->file_id, exp, sig);

@@ -3,6 +3,7 @@
 #define COFFER_LINK_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -24,6 +25,7 @@ struct link_file {
 	const char	*storage_key;
 	const char	*mime_type;	/* sniffed at upload */
 	const char	*original_name;
+	bool		 active;	/* the customer is not suspended */
 };
 
 enum link_verdict { LINK_OK = 0, LINK_INVALID, LINK_EXPIRED };
@@ -61,11 +63,12 @@ enum link_verdict link_verify(const char *key, const char *customer_id, const ch
 /*
  * Where links to this service start: [server] public_url, else
  * scheme://host[:port] from the COFFER_LINK_SCHEME, COFFER_LINK_HOST and
- * COFFER_LINK_PORT params nginx sets (coffer-fastcgi.conf: $scheme, $host,
- * $server_port; the scheme's default port is left out).  *out is in the
- * request pool.  ERR_INTERNAL (logged; *errstr, static, says why) when
- * they are missing or malformed: a deployment error.  Nothing is recorded
- * in r: the caller decides what the client hears.
+ * COFFER_LINK_PORT params nginx sets (coffer-fastcgi.conf: $scheme,
+ * $server_name, $server_port; the scheme's default port is left out), never
+ * from the request's Host.  *out is in the request pool.  ERR_BACKEND
+ * (logged; *errstr, static, for people) when they are missing or malformed
+ * (server_name "_"): a deployment error; link_make() calls it
+ * LINKS_DISABLED.  Nothing is recorded in r.
  */
 enum err link_origin(struct req *r, const char **out, const char **errstr);
 
@@ -77,9 +80,9 @@ enum err link_origin(struct req *r, const char **out, const char **errstr);
  * with *code (a machine code or NULL for rc's default) and *errstr (static
  * or in the backend's handle; for people) saying why, nothing recorded in
  * r: ERR_BACKEND (no backend handle: BACKEND_UNAVAILABLE; no link key for
- * a local backend: LINKS_DISABLED), ERR_INTERNAL (no origin, a lifetime
- * out of range, or the backend could not sign); all but LINKS_DISABLED
- * are logged here.
+ * a local backend, or no origin: LINKS_DISABLED), ERR_INTERNAL (a
+ * lifetime out of range, or the backend could not sign); all but a missing
+ * link key are logged here.
  */
 enum err link_make(struct req *r, const struct link_file *f, int64_t expires_in,
     const char **url, int64_t *expires_at, const char **code, const char **errstr);

@@ -95,7 +95,7 @@ req_identity(struct req *r, const struct identity **out)
 	if (auth != NULL && strcmp(auth, "inline") == 0) {
 		/* The location sent no /auth subrequest: prove the credential
 		 * here, with the same code.  Identity params are ignored. */
-		if ((rc = credential_identify(r, id, &checked)) != ERR_OK) {
+		if ((rc = credential_identify(r, id, &checked, NULL)) != ERR_OK) {
 			log_info("auth refused: %s", r->err_code ? r->err_code : err_strerror(rc));
 			return rc;
 		}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -73,6 +74,27 @@ upload_check_metadata(struct req *r, const struct upload_src *src, const char **
 	return ERR_OK;
 }
 
+enum err
+upload_check_size(struct req *r, off_t body_len, off_t overhead)
+{
+	const char *p = req_param(r, "COFFER_MAX_FILE_SIZE");
+	int64_t max = r->conf->max_file_size, plan;
+	char fmt[QUOTA_FMT_LEN], *end;
+
+	/* Set by nginx from /auth's answer, never from a client header. */
+	if (p != NULL && p[0] != '\0') {
+		plan = strtoll(p, &end, 10);
+		if (*end == '\0' && plan > 0 && plan < max)
+			max = plan;
+	}
+	if (body_len - overhead <= max)
+		return ERR_OK;
+	req_fail_extra(r, "maxFileSize", json_object_new_int64(max));
+	quota_format_bytes(max, fmt, sizeof(fmt));
+	return req_fail(r, ERR_TOOBIG, "FILE_TOO_LARGE",
+	    "The file is larger than the maximum of %s", fmt);
+}
+
 static void
 upload_quota_extra(struct req *r, const struct quota_refusal *why)
 {
@@ -92,6 +114,13 @@ upload_refused(struct req *r, enum err rc, const struct quota_refusal *why, cons
 	case ERR_QUOTA:
 		metrics_reject(MR_QUOTA);
 		upload_quota_extra(r, why);
+		if (why->too_many_files) {
+			req_fail_extra(r, "fileCount", json_object_new_int64(why->files));
+			req_fail_extra(r, "maxFiles", json_object_new_int64(why->max_files));
+			return req_fail(r, ERR_QUOTA, "FILE_COUNT_EXCEEDED",
+			    "Your plan allows %" PRId64 " files; delete some first",
+			    why->max_files);
+		}
 		quota_format_bytes(why->used + why->reserved, fmt1, sizeof(fmt1));
 		quota_format_bytes(why->limit, fmt2, sizeof(fmt2));
 		return req_fail(r, ERR_QUOTA, "QUOTA_EXCEEDED",
@@ -222,7 +251,7 @@ upload_reserve_write_commit(struct req *r, const struct identity *id,
 struct json_object *
 upload_result(struct req *r, const char *customer_id, const char *file_id,
     const char *keybuf, const char *mimetype, const char *original_name, int64_t size,
-    const char *sha256_hex)
+    int64_t charged, const char *sha256_hex)
 {
 	char when[32];
 	const char *url, *code = NULL, *errstr = NULL;
@@ -252,6 +281,8 @@ upload_result(struct req *r, const char *customer_id, const char *file_id,
 	json_object_object_add(o, "fileUrl", url ? json_object_new_string(url) : NULL);
 	json_object_object_add(o, "fileUrlExpiresAt", url ? json_object_new_string(when) : NULL);
 	json_object_object_add(o, "fileSize", json_object_new_int64(size));
+	/* What it costs the quota (quota_charge): used sums these. */
+	json_object_object_add(o, "chargedSize", json_object_new_int64(charged));
 	json_object_object_add(o, "mimeType", json_object_new_string(mimetype));
 	json_object_object_add(o, "fileType", json_object_new_string(mime_file_type(mimetype)));
 	json_object_object_add(o, "originalName", json_object_new_string(original_name));
@@ -337,8 +368,6 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	put.content_type = mimetype;
 	put.md5_base64 = store->wants_md5 ? dg.md5_base64 : NULL;
 	put.sha256_hex = dg.sha256_hex;
-	put.customer_id = id->customer;
-	put.uploaded_by = id->user;
 	put.original_name = upload_name(r, src->original_name);
 	if (put.buf != NULL && !store->puts_memory &&
 	    (rc = upload_as_file(r, &put)) != ERR_OK)
@@ -358,6 +387,9 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 	up.mime_type = mimetype;
 	up.file_type = mime_file_type(mimetype);
 	up.size = src->length;
+	/* What the file costs: its blocks and its metadata (quota_charge). */
+	up.charged = quota_charge(src->length, r->conf->charge_metadata && metadata != NULL ?
+	    strlen(metadata) : 0, r->conf->charge_block);
 	up.uploaded_by = id->user;
 	up.metadata_json = metadata;
 	up.sha256 = dg.sha256_hex;
@@ -369,6 +401,6 @@ upload_run(struct req *r, const struct identity *id, const struct upload_src *sr
 
 	metrics_upload(src->length);
 	*out = upload_result(r, id->customer, file_id, keybuf, mimetype, up.original_name,
-	    src->length, dg.sha256_hex);
+	    src->length, up.charged, dg.sha256_hex);
 	return ERR_OK;
 }

@@ -41,6 +41,17 @@ struct upload_src {
 enum err upload_run(struct req *r, const struct identity *id,
     const struct upload_src *src, struct json_object **out);
 
+/*
+ * Refuse, before any byte of the body is read, a body of body_len bytes
+ * that cannot hold a file the customer may store: more than the smaller
+ * of [storage] max_file_size and the plan's max_file_size (which /auth
+ * passes as COFFER_MAX_FILE_SIZE, read with the customer's status) plus
+ * overhead, the most the rest of the body may take (0 for a raw upload).
+ * ERR_OK, or ERR_TOOBIG recorded with req_fail() (413 FILE_TOO_LARGE,
+ * maxFileSize beside it).  The reserve statement still decides exactly.
+ */
+enum err upload_check_size(struct req *r, off_t body_len, off_t overhead);
+
 /* The shared pieces of upload_run() that resumable uploads (api_tus.c)
  * finish with. */
 
@@ -59,11 +70,12 @@ enum err upload_refused(struct req *r, enum err rc, const struct quota_refusal *
 
 /*
  * The seed's upload result for a committed file (fileId, filePath, fileUrl
- * with its expiry, fileSize, mimeType, fileType, originalName, sha256).
- * A download link that cannot be made is null.  Caller owns the object.
+ * with its expiry, fileSize, chargedSize, mimeType, fileType, originalName,
+ * sha256).  A download link that cannot be made is null.  Caller owns the
+ * object.
  */
 struct json_object *upload_result(struct req *r, const char *customer_id,
     const char *file_id, const char *keybuf, const char *mimetype,
-    const char *original_name, int64_t size, const char *sha256_hex);
+    const char *original_name, int64_t size, int64_t charged, const char *sha256_hex);
 
 #endif

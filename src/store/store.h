@@ -21,9 +21,9 @@ struct store_put {
 	const char	*content_type;	/* sniffed, never the client's */
 	const char	*md5_base64;	/* Content-MD5; NULL unless wants_md5 */
 	const char	*sha256_hex;
-	const char	*customer_id;	/* object metadata (S3) */
-	const char	*uploaded_by;
-	const char	*original_name;
+	/* Who uploaded is the database's to know: objects carry no identity
+	 * (a presigned link shows every x-amz-meta-* header to its holder). */
+	const char	*original_name;	/* object metadata (S3) */
 };
 
 /* Response overrides a presigned download carries; strings borrowed. */

@@ -493,7 +493,7 @@ store_s3_put(void *h, const char *key, const struct store_put *p, const char **e
 	struct store_s3 *s = h;
 	struct store_s3_call c = { .s = s, .fd = p->fd };
 	char name[STORE_S3_NAME_MAX];
-	S3NameValue meta[3];
+	S3NameValue meta[1];
 	S3PutProperties props = {
 		.contentType = p->content_type,
 		.md5 = p->md5_base64,
@@ -514,10 +514,6 @@ store_s3_put(void *h, const char *key, const struct store_put *p, const char **e
 		*errstr = "S3 put: negative length";
 		return ERR_INTERNAL;
 	}
-	if (p->customer_id != NULL && p->customer_id[0] != '\0')
-		meta[props.metaDataCount++] = (S3NameValue){ "customer-id", p->customer_id };
-	if (p->uploaded_by != NULL && p->uploaded_by[0] != '\0')
-		meta[props.metaDataCount++] = (S3NameValue){ "uploaded-by", p->uploaded_by };
 	if (p->original_name != NULL && p->original_name[0] != '\0') {
 		store_s3_meta_encode(p->original_name, name, sizeof(name));
 		meta[props.metaDataCount++] = (S3NameValue){ "original-name", name };

@@ -167,16 +167,8 @@ v4_object_headers(const struct store_put *p)
 	free(line);
 	/* Tenants' files: no shared cache may keep a copy. */
 	h = curl_slist_append(h, "Cache-Control: private");
-	if (p->customer_id != NULL && p->customer_id[0] != '\0') {
-		line = xasprintf("x-amz-meta-customer-id: %s", p->customer_id);
-		h = curl_slist_append(h, line);
-		free(line);
-	}
-	if (p->uploaded_by != NULL && p->uploaded_by[0] != '\0') {
-		line = xasprintf("x-amz-meta-uploaded-by: %s", p->uploaded_by);
-		h = curl_slist_append(h, line);
-		free(line);
-	}
+	/* No identity (who uploaded, for which customer): a presigned link
+	 * shows every x-amz-meta-* header to whoever holds it (store.h). */
 	if (p->original_name != NULL && p->original_name[0] != '\0') {
 		store_s3_meta_encode(p->original_name, name, sizeof(name));
 		line = xasprintf("x-amz-meta-original-name: %s", name);

@@ -206,13 +206,14 @@ static void
 assert_consistent(const char *cid, const char *ctx)
 {
 	struct quota_info q = info(cid);
-	int64_t stored = sqlint(pg, "SELECT coalesce(sum(size),0) FROM files WHERE"
+	/* Usage counts charged sizes (sql/007); these callers charge bare sizes. */
+	int64_t stored = sqlint(pg, "SELECT coalesce(sum(charged_size),0) FROM files WHERE"
 	    " customer_id = '%s' AND state = 'stored'", cid);
-	int64_t pending = sqlint(pg, "SELECT coalesce(sum(size),0) FROM files WHERE"
+	int64_t pending = sqlint(pg, "SELECT coalesce(sum(charged_size),0) FROM files WHERE"
 	    " customer_id = '%s' AND state = 'pending'", cid);
 	int64_t bad = sqlint(pg,
 	    "WITH l AS (SELECT file_type, category, coalesce(subcategory, '') subcategory,"
-	    "  count(*) n, sum(size) s FROM files"
+	    "  count(*) n, sum(charged_size) s FROM files"
 	    "  WHERE customer_id = '%s' AND state = 'stored' GROUP BY 1, 2, 3),"
 	    " u AS (SELECT file_type, category, subcategory, file_count n, total_size s"
 	    "  FROM storage_usage WHERE customer_id = '%s' AND file_count > 0)"

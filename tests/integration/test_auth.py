@@ -193,6 +193,39 @@ def test_non_utf8_and_hostile_claims(stack, customer):
     assert_401(stack.get("/api/whoami", headers=bearer(tok)), "INVALID_CLAIMS")
 
 
+def test_duplicate_claim_names_are_refused(stack, customer):
+    # json-c keeps the last of two names: this would have been platform.
+    now = int(time.time())
+    for raw in ('{"customerId":"%s","userId":"u","role":"member","role":"platform",'
+                '"iat":%d,"exp":%d}',
+                '{"customerId":"%s","userId":"u","role":"member","r\\u006fle":"platform",'
+                '"iat":%d,"exp":%d}'):
+        tok = hs256(stack, payload_bytes=(raw % (customer, now, now + 600)).encode())
+        assert_401(stack.get("/api/whoami", headers=bearer(tok)), "MALFORMED_TOKEN")
+
+
+def test_null_role_is_refused_not_member(stack, customer):
+    tok = hs256(stack, claims_for(customer, role=None))
+    assert_401(stack.get("/api/whoami", headers=bearer(tok)), "INVALID_CLAIMS")
+
+
+def test_token_lifetime_is_bounded(stack, customer):
+    now = int(time.time())
+    day = 86400  # [auth] jwt_max_lifetime's default
+    ok = hs256(stack, claims_for(customer, iat=now, exp=now + day))
+    assert stack.get("/api/whoami", headers=bearer(ok)).status_code == 200
+    for c in (claims_for(customer, iat=now, exp=now + day + 1),
+              claims_for(customer, iat=now - 10 * day, exp=now + 60),
+              {k: v for k, v in claims_for(customer, exp=now + 10 * 365 * day).items()
+               if k != "iat"}):
+        assert_401(stack.get("/api/whoami", headers=bearer(hs256(stack, c))),
+                   "TOKEN_LIFETIME_TOO_LONG")
+    # cofferctl mints nothing cofferd would refuse.
+    p = stack.ctl("token", "issue", "--customer", customer, "--user", "u", "--ttl",
+                  str(day + 1), check=False)
+    assert p.returncode == 2 and "jwt_max_lifetime" in p.stderr, p.stderr
+
+
 def test_unknown_customer_is_403(stack):
     tok = hs256(stack, claims_for(str(uuid.uuid4())))
     assert_error(stack.get("/api/whoami", headers=bearer(tok)), 403, "CUSTOMER_NOT_FOUND")
@@ -357,17 +390,9 @@ def test_apikey_cli_refuses_bad_input(stack, customer):
 def raw_http(stack, request_line, headers, body=b""):
     """One HTTP/1.1 request with exactly these header lines (requests would
     merge repeated ones); returns (status, body text)."""
-    import socket
-    import ssl
-    ctx = ssl.create_default_context(cafile=stack.ca)
-    port = int(stack.env["COFFER_HTTPS_PORT"])
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
-        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
-            head = "\r\n".join([request_line, "Host: localhost", *headers, "Connection: close"])
-            s.sendall(head.encode() + b"\r\n\r\n" + body)
-            data = recv_all(s)
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), rest.decode(errors="replace")
+    head = "\r\n".join([request_line, "Host: localhost", *headers, "Connection: close"])
+    status, _, rest = stack.raw_request(head.encode() + b"\r\n\r\n" + body)
+    return status, rest.decode(errors="replace")
 
 
 def test_internal_locations_are_404(stack, member_token):

@@ -92,8 +92,10 @@ def test_migration_008_rebuilds_an_old_breakdown(stack):
         assert "applied 008_breakdown_subcategory" in out, out
         rows = _psql(url, "-c", "SELECT file_type, category, subcategory, file_count, total_size"
                                 f" FROM storage_usage WHERE customer_id = '{cid}' ORDER BY 1, 2, 3")
-        assert rows.splitlines() == ["document|documents|contracts|1|200",
-                                     "document|documents|leases|1|100",
-                                     "image|avatars||1|400"]
+        # Totals are charged sizes: 007 (applied first) charged each
+        # existing file its 4 KiB block (docs/quota.md, chargedSize).
+        assert rows.splitlines() == ["document|documents|contracts|1|4096",
+                                     "document|documents|leases|1|4096",
+                                     "image|avatars||1|4096"]
     finally:
         _psql(admin, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

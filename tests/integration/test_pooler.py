@@ -183,7 +183,7 @@ def test_pgbouncer_restart_under_load(pooled):
     used, reserved = map(int, invariants.rows(
         pooled, f"SELECT storage_used, storage_reserved FROM customers"
                 f" WHERE customer_id = '{t.id}'")[0])
-    pending = int(t.db("SELECT coalesce(sum(size), 0) FROM files"
+    pending = int(t.db("SELECT coalesce(sum(charged_size), 0) FROM files"
                        " WHERE customer_id = :customer AND state = 'pending'"))
     assert used == t.stored_sum() == len(rows) * size
     assert reserved == pending

@@ -134,9 +134,10 @@ def inject_pending(t, data, with_object, objs, age=HOUR):
         WITH c AS (UPDATE customers SET storage_reserved = storage_reserved + {len(data)}
                    WHERE customer_id = :customer RETURNING customer_id)
         INSERT INTO files (customer_id, storage_key, category, subcategory, original_name,
-                           mime_type, file_type, size, state, created_at, uploaded_by)
+                           mime_type, file_type, size, charged_size, state, created_at,
+                           uploaded_by)
         SELECT customer_id, '{key}', 'documents', 'leases', 'crashed.pdf',
-               'application/pdf', 'document', {len(data)}, 'pending',
+               'application/pdf', 'document', {len(data)}, {len(data)}, 'pending',
                now() - interval '{age} seconds', '{t.user}' FROM c RETURNING id""")
     fid = fid.splitlines()[0]
     if with_object:
@@ -178,7 +179,7 @@ def assert_consistent(t, objs):
     drift = t.db("""
         SELECT count(*) FROM (
           SELECT file_type, category, coalesce(subcategory, '') subcategory,
-                 count(*) n, sum(size) s FROM files
+                 count(*) n, sum(charged_size) s FROM files
           WHERE customer_id = :customer AND state = 'stored' GROUP BY 1, 2, 3) l
         FULL JOIN (SELECT file_type, category, subcategory, file_count n, total_size s
                    FROM storage_usage WHERE customer_id = :customer AND file_count > 0) u

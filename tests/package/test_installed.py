@@ -178,7 +178,8 @@ def packaged(pg, tmp_path_factory):
                                start_new_session=True)
     log.close()
 
-    # nginx: the packaged site, only listen and certificate changed.
+    # nginx: the packaged site, only listen, certificate and host name
+    # changed (two servers: the refusing default one and Coffer's).
     port = int(subprocess.run(["bash", "-c", f"source {ROOT}/scripts/lib.sh; free_ports 1"],
                               capture_output=True, text=True).stdout.split()[0])
     run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
@@ -186,13 +187,14 @@ def packaged(pg, tmp_path_factory):
         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
         "-keyout", str(work / "key.pem"), "-out", str(work / "cert.pem"))
     original = SITE.read_text()
-    site = re.sub(r"(?m)^(\s*)listen 443 ssl http2;", rf"\1listen 127.0.0.1:{port} ssl http2;",
-                  original)
+    site = re.sub(r"(?m)^(\s*)listen 443 ssl http2( default_server)?;",
+                  rf"\1listen 127.0.0.1:{port} ssl http2\2;", original)
+    site = re.sub(r"(?m)^(\s*)server_name _;", r"\1server_name 127.0.0.1;", site)
     site = re.sub(r"(?m)^(\s*ssl_certificate)\s+\S+;", rf"\1     {work}/cert.pem;", site)
     site = re.sub(r"(?m)^(\s*ssl_certificate_key)\s+\S+;", rf"\1 {work}/key.pem;", site)
     changed = [l for l in difflib.unified_diff(original.splitlines(), site.splitlines(), n=0)
                if l.startswith(("+", "-")) and not l.startswith(("+++", "---"))]
-    assert len(changed) == 6, changed
+    assert len(changed) == 14, changed
     (work / "coffer-site.conf").write_text(site)
     for f in ("fastcgi_params", "mime.types"):
         shutil.copy(f"/etc/nginx/{f}", work / f)

@@ -286,8 +286,6 @@ START_TEST(test_put_range_get_head_delete)
 	p.content_type = "application/pdf";
 	p.md5_base64 = d.md5_base64;
 	p.sha256_hex = d.sha256_hex;
-	p.customer_id = "3f1c0a2e-0000-4000-8000-000000000001";
-	p.uploaded_by = "user-7";
 	p.original_name = name;
 	ck_assert_msg(B->put(h, key, &p, &err) == ERR_OK, "put: %s", err);
 
@@ -305,8 +303,9 @@ START_TEST(test_put_range_get_head_delete)
 	ck_assert_ptr_nonnull(http_header(r, "x-amz-meta-original-name"));
 	ck_assert_str_eq(http_header(r, "x-amz-meta-original-name"),
 	    "rapport%20%22final%22%0A%E2%82%AC.pdf");
-	ck_assert_str_eq(http_header(r, "x-amz-meta-customer-id"), p.customer_id);
-	ck_assert_str_eq(http_header(r, "x-amz-meta-uploaded-by"), "user-7");
+	/* No identity in the object: the link's holder sees every header. */
+	ck_assert_ptr_null(http_header(r, "x-amz-meta-customer-id"));
+	ck_assert_ptr_null(http_header(r, "x-amz-meta-uploaded-by"));
 	ck_assert_str_eq(http_header(r, "Cache-Control"), "private");
 
 	ck_assert_int_eq(B->head(h, key, &st, &err), ERR_OK);
@@ -1003,12 +1002,14 @@ START_TEST(test_v4_multipart)
 	p.offset = 6;
 	p.length = size;
 	p.content_type = "application/pdf";
-	p.customer_id = "3f1c0a2e-0000-4000-8000-000000000002";
+	p.original_name = "multipart.pdf";
 	ck_assert_msg(B->put(mp, key, &p, &err) == ERR_OK, "put: %s", err);
 	ck_assert_int_eq(store_s3v4_last_parts(mp), 3);
 	assert_reads_back(key, size, md5hex, r);
 	ck_assert_str_eq(http_header(r, "Content-Type"), "application/pdf");
-	ck_assert_str_eq(http_header(r, "x-amz-meta-customer-id"), p.customer_id);
+	/* The multipart upload carries the metadata, and no identity. */
+	ck_assert_str_eq(http_header(r, "x-amz-meta-original-name"), "multipart.pdf");
+	ck_assert_ptr_null(http_header(r, "x-amz-meta-customer-id"));
 	/* A multipart ETag is not an MD5: "<hex>-3". */
 	ck_assert_ptr_nonnull(strstr(http_header(r, "ETag"), "-3\""));
 	ck_assert_int_eq(B->del(h, key, &err), ERR_OK);

@@ -30,6 +30,9 @@ setup(void)
 	conf.jwt_issuer = "";
 	conf.jwt_audience = "";
 	conf.jwt_leeway_ms = 30000;
+	/* Most cases expire in 2027 (1800000000): a lifetime to match;
+	 * test_lifetime checks the limit itself. */
+	conf.jwt_max_lifetime_ms = INT64_C(200000000) * 1000;
 	conf.claim_customer = "customerId";
 	conf.claim_user = "userId";
 	conf.claim_role = "role";
@@ -381,9 +384,10 @@ START_TEST(test_clock)
 	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":1700000100.75}");
 	ck_assert_int_eq(verify(tok), ERR_OK);
 	free(tok);
-	/* Extreme values do not overflow the comparisons. */
+	/* Extreme values do not overflow the comparisons (and an exp that
+	 * far out is past any lifetime). */
 	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":9223372036854775807,\"nbf\":-9223372036854775807}");
-	ck_assert_int_eq(verify(tok), ERR_OK);
+	ck_refused(tok, "TOKEN_LIFETIME_TOO_LONG");
 	free(tok);
 	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":-9223372036854775807}");
 	ck_refused(tok, "TOKEN_EXPIRED");
@@ -394,6 +398,37 @@ START_TEST(test_clock)
 	free(tok);
 	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":\"1800000000\"}");
 	ck_refused(tok, "INVALID_CLAIMS");
+	free(tok);
+}
+END_TEST
+
+START_TEST(test_lifetime)
+{
+	char *tok;
+
+	conf.jwt_max_lifetime_ms = INT64_C(3600) * 1000;
+	/* exp - iat exactly the maximum: accepted; a second more: refused. */
+	tok = hs256_owned(claims(CUSTOMER, "member", NOW + 3600));
+	ck_assert_int_eq(verify(tok), ERR_OK);
+	free(tok);
+	tok = hs256_owned(claims(CUSTOMER, "member", NOW + 3601));
+	ck_refused(tok, "TOKEN_LIFETIME_TOO_LONG");
+	free(tok);
+	/* Issued long ago, so exp - iat is too long even though it expires
+	 * soon. */
+	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"iat\":1600000000,\"exp\":1700000100}");
+	ck_refused(tok, "TOKEN_LIFETIME_TOO_LONG");
+	free(tok);
+	/* Without iat: exp may lie at most the maximum (plus leeway) ahead. */
+	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":1700003630}");
+	ck_assert_int_eq(verify(tok), ERR_OK);
+	free(tok);
+	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":1700003631}");
+	ck_refused(tok, "TOKEN_LIFETIME_TOO_LONG");
+	free(tok);
+	/* A forged iat close to exp does not help an exp years ahead. */
+	tok = hs256_claims("{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"iat\":1900000000,\"exp\":1900000001}");
+	ck_assert_int_eq(verify(tok), ERR_AUTH);
 	free(tok);
 }
 END_TEST
@@ -441,7 +476,17 @@ START_TEST(test_claims)
 		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":7,\"exp\":1800000000}", "INVALID_CLAIMS" },
 		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"role\":\"root\",\"exp\":1800000000}", "INVALID_CLAIMS" },
 		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"role\":\"Admin\",\"exp\":1800000000}", "INVALID_CLAIMS" },
-		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"role\":null,\"exp\":1800000000}", NULL },
+		/* null is no role: refused, not read as the default member. */
+		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"role\":null,\"exp\":1800000000}", "INVALID_CLAIMS" },
+		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":null,\"exp\":1800000000}", "INVALID_CLAIMS" },
+		{ "{\"customerId\":null,\"userId\":\"op\",\"role\":\"platform\",\"exp\":1800000000}", "INVALID_CUSTOMER_ID" },
+		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":1800000000,\"nbf\":null}", "INVALID_CLAIMS" },
+		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":1800000000}", NULL },
+		/* A name twice: json-c would keep the last (platform). */
+		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"role\":\"member\",\"role\":\"platform\",\"exp\":1800000000}", "MALFORMED_TOKEN" },
+		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"role\":\"member\",\"r\\u006fle\":\"platform\",\"exp\":1800000000}", "MALFORMED_TOKEN" },
+		{ "{\"customerId\":\"" CUSTOMER "\",\"customerId\":\"" OTHER "\",\"userId\":\"u\",\"exp\":1800000000}", "MALFORMED_TOKEN" },
+		{ "{\"customerId\":\"" CUSTOMER "\",\"userId\":\"u\",\"exp\":1800000000,\"x\":NaN}", "MALFORMED_TOKEN" },
 		{ "{\"userId\":\"op\",\"role\":\"platform\",\"exp\":1800000000}", NULL },
 		{ "[1,2,3]", "MALFORMED_TOKEN" },
 		{ "not json", "MALFORMED_TOKEN" },
@@ -549,6 +594,7 @@ main(void)
 	tcase_add_test(tc, test_rs256_public_key_as_hmac_secret);
 	tcase_add_test(tc, test_rs256_and_es256);
 	tcase_add_test(tc, test_clock);
+	tcase_add_test(tc, test_lifetime);
 	tcase_add_test(tc, test_issuer_audience);
 	tcase_add_test(tc, test_claims);
 	tcase_add_test(tc, test_customer_canonical_and_claim_names);

@@ -71,6 +71,23 @@ START_TEST(test_parse_limit)
 }
 END_TEST
 
+START_TEST(test_charge)
+{
+	/* Whole blocks, then the metadata. */
+	ck_assert_int_eq(quota_charge(5, 0, 4096), 4096);
+	ck_assert_int_eq(quota_charge(4096, 0, 4096), 4096);
+	ck_assert_int_eq(quota_charge(4097, 0, 4096), 8192);
+	ck_assert_int_eq(quota_charge(5, 16384, 4096), 4096 + 16384);
+	/* Block 1 and no metadata: the bare size. */
+	ck_assert_int_eq(quota_charge(12345, 0, 1), 12345);
+	ck_assert_int_eq(quota_charge(0, 0, 4096), 0);
+	/* Never overflows. */
+	ck_assert_int_eq(quota_charge(INT64_MAX, 0, 4096), INT64_MAX);
+	ck_assert_int_eq(quota_charge(INT64_MAX - 10, 100, 1), INT64_MAX);
+	ck_assert_int_eq(quota_charge(-1, 0, 4096), 0);
+}
+END_TEST
+
 START_TEST(test_info_json)
 {
 	struct quota_info q = { .used = 1572864, .reserved = 0, .unlimited = true,
@@ -104,6 +121,7 @@ main(void)
 	tcase_add_test(tc, test_format_bytes_edges);
 	tcase_add_test(tc, test_parse_limit);
 	tcase_add_test(tc, test_info_json);
+	tcase_add_test(tc, test_charge);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
