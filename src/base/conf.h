@@ -16,6 +16,8 @@ enum db_pooler { DB_POOLER_NONE = 0, DB_POOLER_TRANSACTION };
 enum s3_signature { S3_SIG_V4 = 0, S3_SIG_V2 };
 /* [auth] jwt_algorithm: the one algorithm a JWT may be signed with. */
 enum jwt_algorithm { JWT_HS256 = 0, JWT_RS256, JWT_ES256 };
+/* Their names, indexed by enum jwt_algorithm, NULL-terminated. */
+extern const char *const conf_jwt_algorithms[];
 
 struct conf {
 	/* [server] */
