@@ -197,7 +197,7 @@ bench_emit(const char *path)
 {
 	static const char *const lookup[] = { "n" };
 	static const char *const record[] = { "cid", "k", "category", "subcategory",
-	    "entity", "name", "mime", "ftype", "size", "uploader", "meta", "sha" };
+	    "entity", "name", "mime", "ftype", "size", "uploader", "meta", "sha", "charged" };
 	PGconn *pg = PQconnectdb(dburl);
 	char cid[QUOTA_ID_LEN];
 	unsigned seed = 1;
