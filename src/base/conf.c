@@ -452,7 +452,7 @@ conf_workers(const struct conf *conf)
 		return (int)conf->workers;
 	/* A worker spends most of an upload waiting for fsync (the object,
 	 * its directory, PostgreSQL's commit), not on a CPU: four per CPU
-	 * keep the CPUs busy (bench/results/2026-12-03.md). */
+	 * keep the CPUs busy (bench/results/2026-12-03-fastpath.md). */
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	n = n < 1 ? 4 : 4 * n;
 	return (int)(n < CONF_WORKERS_AUTO_MIN ? CONF_WORKERS_AUTO_MIN :
