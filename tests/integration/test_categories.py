@@ -58,6 +58,24 @@ def owner(stack):
     return Tenant(stack, role="admin")
 
 
+@pytest.fixture
+def added(stack):
+    """What a test adds to the shared tree, removed afterwards even when the
+    test fails midway (the stack is the session's: a category left behind
+    fails every later test that expects the seeded tree). Append
+    (tenant, name, parent or None); the tenant's files under it are deleted
+    first, through the API, so that the removal is not refused."""
+    out = []
+    yield out
+    for tenant, name, parent in reversed(out):
+        column = "subcategory" if parent else "category"
+        for fid in tenant.db(f"SELECT id FROM files WHERE customer_id = :customer"
+                             f" AND {column} = '{name}' AND state = 'stored'").split():
+            tenant.request("DELETE", f"/api/storage/files/{fid}")
+        stack.ctl("category", "remove", name, *(["--parent", parent] if parent else []),
+                  check=False)
+
+
 def test_cache_bound_and_rules_against_postgres(stack):
     exe = _check_taxonomy_path()
     assert os.access(exe, os.X_OK), f"{exe} not built (make check builds it)"
@@ -83,9 +101,10 @@ def test_no_credentials_no_categories(stack):
     assert r.status_code == 401 and r.json()["success"] is False
 
 
-def test_operator_category_end_to_end(ttl0, owner):
+def test_operator_category_end_to_end(ttl0, owner, added):
     stack = ttl0
     name = "scans-" + uuid.uuid4().hex[:6]
+    added.append((owner, name, None))
     out = stack.ctl("category", "add", name, "--entity-id", "optional").stdout
     assert f"category {name} added (entity id optional)" in out
     assert "category_ttl (0 ms)" in out
@@ -132,9 +151,10 @@ def test_operator_category_end_to_end(ttl0, owner):
     assert int(stack.psql(f"SELECT count(*) FROM categories WHERE name = '{name}'")) == 0
 
 
-def test_operator_subcategory_end_to_end(ttl0, owner):
+def test_operator_subcategory_end_to_end(ttl0, owner, added):
     stack = ttl0
     sub = "deeds-" + uuid.uuid4().hex[:6]
+    added.append((owner, sub, "documents"))
     r = owner.upload(sample("pdf"), category="documents", subcategory=sub)
     assert r.status_code == 400 and r.json()["code"] == "INVALID_SUBCATEGORY", r.text
     out = stack.ctl("category", "add", sub, "--parent", "documents").stdout
@@ -157,29 +177,24 @@ def test_operator_subcategory_end_to_end(ttl0, owner):
     assert tree(owner.request("GET", "/api/storage/categories")) == SEED
 
 
-def test_dashboard_offers_an_operator_category(ttl0):
+def test_dashboard_offers_an_operator_category(ttl0, added):
     """tests/web/categories.test.mjs in headless Chromium: the dashboard's
     form comes from GET /api/storage/categories, not from its own list."""
     stack = ttl0
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"
     name = "scans-" + uuid.uuid4().hex[:6]
-    stack.ctl("category", "add", name, "--entity-id", "optional")
     t = Tenant(stack)
-    try:
-        env = dict(os.environ, COFFER_URL=stack.url, COFFER_TOKEN=t.token, COFFER_CATEGORY=name,
-                   CHROMIUM=chromium)
-        proc = subprocess.run(["node", "--test", "--test-reporter=spec",
-                               str(ROOT / "tests" / "web" / "categories.test.mjs")],
-                              capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
-        assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
-        assert int(t.db(f"SELECT count(*) FROM files WHERE customer_id = :customer"
-                        f" AND category = '{name}' AND state = 'stored'")) == 1
-    finally:
-        for fid in t.db("SELECT id FROM files WHERE customer_id = :customer"
-                        " AND state = 'stored'").split():
-            t.request("DELETE", f"/api/storage/files/{fid}")
-        stack.ctl("category", "remove", name)
+    added.append((t, name, None))
+    stack.ctl("category", "add", name, "--entity-id", "optional")
+    env = dict(os.environ, COFFER_URL=stack.url, COFFER_TOKEN=t.token, COFFER_CATEGORY=name,
+               CHROMIUM=chromium)
+    proc = subprocess.run(["node", "--test", "--test-reporter=spec",
+                           str(ROOT / "tests" / "web" / "categories.test.mjs")],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    assert int(t.db(f"SELECT count(*) FROM files WHERE customer_id = :customer"
+                    f" AND category = '{name}' AND state = 'stored'")) == 1
 
 
 @pytest.mark.parametrize("args,status,message", [
