@@ -6,6 +6,7 @@ started, including in the background of a non-interactive shell, which starts
 Whatever happens in a test, the demo's stack is stopped afterwards."""
 import os
 import re
+import select
 import signal
 import subprocess
 import time
@@ -26,10 +27,18 @@ def _alive(pid):
 
 
 def _wait_gone(pids, timeout=60):
-    """Waits for the processes to exit (observable: /proc), bounded."""
+    """Waits until the processes have exited, bounded; returns those still
+    running. A pidfd becomes readable when its process ends: no polling."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_alive(p) for p in pids):
-        time.sleep(0.1)
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(fd)
     return [p for p in pids if _alive(p)]
 
 
