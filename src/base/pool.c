@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdint.h>
 
 #include "base/pool.h"
 #include "base/xmalloc.h"
@@ -113,6 +115,18 @@ pool_printf(struct pool *p, const char *fmt, ...)
 	vsnprintf(d, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return d;
+}
+
+static void
+pool_close_fd(void *arg)
+{
+	close((int)(intptr_t)arg);
+}
+
+void
+pool_cleanup_fd(struct pool *p, int fd)
+{
+	pool_cleanup_add(p, pool_close_fd, (void *)(intptr_t)fd);
 }
 
 void

@@ -22,4 +22,7 @@ char *pool_printf(struct pool *p, const char *fmt, ...) __attribute__((format(pr
 /* Call fn(arg) when the pool is freed (file descriptors, PGresults, ...). */
 void pool_cleanup_add(struct pool *p, void (*fn)(void *), void *arg);
 
+/* close(fd) when the pool is freed. */
+void pool_cleanup_fd(struct pool *p, int fd);
+
 #endif

@@ -33,6 +33,8 @@ struct master_proc {
 
 static struct master_proc procs[SB_SLOTS];
 static struct conf master_conf;
+/* conf_workers(&master_conf), resolved when a configuration is adopted. */
+static int master_workers;
 static const char *master_conf_path;
 static struct listener master_listener;
 static int master_status_fd = -1;
@@ -270,6 +272,7 @@ master_reload(void)
 	master_conf.listen = NULL;
 	conf_free(&master_conf);
 	master_conf = next;
+	master_workers = conf_workers(&master_conf);
 	log_threshold = (enum log_level)master_conf.log_level;
 	auth_log_config(&master_conf);
 	if (master_conf.storage_type == STORAGE_LOCAL && master_conf.link_key == NULL)
@@ -280,7 +283,7 @@ master_reload(void)
 	sb->generation = master_gen;
 	__atomic_add_fetch(&sb->reloads, 1, __ATOMIC_RELAXED);
 	/* New workers first: the socket is served while the old ones drain. */
-	for (i = 0; i < conf_workers(&master_conf); i++)
+	for (i = 0; i < master_workers; i++)
 		if (master_spawn() == -1)
 			break;
 	deadline = sb_now_ms() + master_conf.shutdown_timeout_ms;
@@ -288,9 +291,9 @@ master_reload(void)
 		if (procs[i].pid != 0 && procs[i].generation != master_gen)
 			master_drain(&procs[i], deadline);
 	log_info("reloaded: generation %u with %lld workers", master_gen,
-	    (long long)conf_workers(&master_conf));
+	    (long long)master_workers);
 	sd_notifyf(0, "READY=1\nSTATUS=generation %u, %lld workers", master_gen,
-	    (long long)conf_workers(&master_conf));
+	    (long long)master_workers);
 }
 
 static void
@@ -369,7 +372,7 @@ master_tick(void)
 	}
 	if (master_stopping || now < storm_until)
 		return;
-	missing = conf_workers(&master_conf) - master_count_generation(master_gen);
+	missing = master_workers - master_count_generation(master_gen);
 	while (missing-- > 0)
 		if (master_spawn() == -1)
 			break;
@@ -474,6 +477,7 @@ master_run(struct conf *conf, const char *conf_path, int foreground)
 	int status_ok = 0;
 
 	master_conf = *conf;
+	master_workers = conf_workers(&master_conf);
 	memset(conf, 0, sizeof(*conf));
 	master_conf_path = conf_path;
 	log_init("cofferd", (enum log_level)master_conf.log_level);
@@ -507,16 +511,16 @@ master_run(struct conf *conf, const char *conf_path, int foreground)
 		procs[i].ctl_fd = -1;
 	master_signals();
 
-	for (i = 0; i < conf_workers(&master_conf); i++)
+	for (i = 0; i < master_workers; i++)
 		if (master_spawn() == -1)
 			break;
 	auth_log_config(&master_conf);
 	if (master_conf.storage_type == STORAGE_LOCAL && master_conf.link_key == NULL)
 		log_warnx("no [storage] link_secret or link_secret_file: download links are disabled");
-	log_info("started %lld workers on %s", (long long)conf_workers(&master_conf),
+	log_info("started %lld workers on %s", (long long)master_workers,
 	    master_listener.from_systemd ? "the systemd socket" : master_conf.listen);
 	sd_notifyf(0, "READY=1\nMAINPID=%ld\nSTATUS=generation 1, %lld workers",
-	    (long)getpid(), (long long)conf_workers(&master_conf));
+	    (long)getpid(), (long long)master_workers);
 
 	for (;;) {
 		pfd[0].fd = master_sigpipe[0];

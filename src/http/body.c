@@ -13,12 +13,6 @@
 #include "base/log.h"
 #include "base/pool.h"
 
-static void
-body_close(void *arg)
-{
-	close((int)(intptr_t)arg);
-}
-
 enum err
 body_open(struct req *r, int *fd, off_t *len)
 {
@@ -41,7 +35,7 @@ body_open(struct req *r, int *fd, off_t *len)
 		log_warn("opening the request body file %s", path);
 		return req_fail(r, ERR_INTERNAL, NULL, "cannot read the request body");
 	}
-	pool_cleanup_add(r->pool, body_close, (void *)(intptr_t)f);
+	pool_cleanup_fd(r->pool, f);
 	if (fstat(f, &st) == -1 || !S_ISREG(st.st_mode)) {
 		log_warn("request body file %s", path);
 		return req_fail(r, ERR_INTERNAL, NULL, "cannot read the request body");

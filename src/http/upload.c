@@ -135,36 +135,21 @@ upload_refused(struct req *r, enum err rc, const struct quota_refusal *why, cons
 	}
 }
 
-static void
-upload_close_fd(void *p)
-{
-	close((int)(intptr_t)p);
-}
-
 /* Bytes in memory for a backend that reads files: an anonymous file
  * (memfd) holding them, closed with the request. */
 static enum err
 upload_as_file(struct req *r, struct store_put *put)
 {
-	const unsigned char *p = put->buf;
-	size_t left = (size_t)put->length;
-	ssize_t n;
 	int fd;
 
 	if ((fd = memfd_create("coffer-upload", MFD_CLOEXEC)) == -1) {
 		log_warn("memfd_create");
 		return ERR_SYS;
 	}
-	pool_cleanup_add(r->pool, upload_close_fd, (void *)(intptr_t)fd);
-	while (left > 0) {
-		if ((n = write(fd, p, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("writing the upload to memory");
-			return ERR_SYS;
-		}
-		p += n;
-		left -= (size_t)n;
+	pool_cleanup_fd(r->pool, fd);
+	if (store_write_all(fd, put->buf, (size_t)put->length) == -1) {
+		log_warn("writing the upload to memory");
+		return ERR_SYS;
 	}
 	put->fd = fd;
 	put->offset = 0;

@@ -100,6 +100,11 @@ extern const struct store_backend store_s3v4_backend;	/* [s3] signature = v4: li
  */
 int store_copy_range(int in, off_t offset, off_t length, int out);
 
+/* write(2) until len bytes are written: a short write is retried, so a
+ * full disk ends in -1 with errno ENOSPC rather than in a silent
+ * truncation.  0, or -1 with errno. */
+int store_write_all(int fd, const void *data, size_t len);
+
 /* A failed syscall (errno) as the interface says it: a full disk or
  * quota, a read-only or failing disk is the backend refusing (ERR_BACKEND,
  * retryable later), anything else ERR_SYS; *errstr = what. */

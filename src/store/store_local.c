@@ -96,11 +96,10 @@ store_local_fsync_parent(struct store_local *s, const char *key)
 	return rc;
 }
 
-/* write(2) until done: a short write is retried, so a full disk ends in
- * -1 with errno ENOSPC rather than in a silent truncation. */
-static int
-store_local_write_all(int fd, const char *buf, size_t len)
+int
+store_write_all(int fd, const void *data, size_t len)
 {
+	const char *buf = data;
 	ssize_t n;
 
 	while (len > 0) {
@@ -144,7 +143,7 @@ store_copy_range(int in, off_t offset, off_t length, int out)
 					errno = EIO;
 				return -1;
 			}
-			if (store_local_write_all(out, buf, (size_t)n) == -1)
+			if (store_write_all(out, buf, (size_t)n) == -1)
 				return -1;
 			off_in += n;
 			length -= n;
@@ -195,7 +194,7 @@ store_local_put(void *h, const char *key, const struct store_put *p, const char 
 		rc = store_errno(errstr, "creating the object file");
 		goto fail;
 	}
-	if (p->buf != NULL ? store_local_write_all(out, p->buf, (size_t)p->length) == -1 :
+	if (p->buf != NULL ? store_write_all(out, p->buf, (size_t)p->length) == -1 :
 	    store_copy_range(p->fd, p->offset, p->length, out) == -1) {
 		rc = store_errno(errstr, "writing the object");
 		goto fail;
