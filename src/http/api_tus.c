@@ -24,6 +24,7 @@
 #include "http/api_tus.h"
 #include "http/body.h"
 #include "http/resp.h"
+#include "http/tus_parts.h"
 #include "http/upload.h"
 #include "store/partial.h"
 #include "store/store.h"
@@ -128,6 +129,7 @@ tus_end(struct req *r, struct tus_ctx *c, const char *upload_id)
 {
 	const char *errstr = NULL;
 
+	tus_parts_abort(c->pg, c->id->customer, upload_id);
 	if (tus_drop(c->pg, c->id->customer, upload_id, c->id->user, &errstr) != ERR_OK)
 		log_warnx("dropping upload %s: %s (it expires; the reconciler releases it)",
 		    upload_id, errstr ? errstr : "?");
@@ -235,7 +237,10 @@ tus_finish(struct req *r, struct tus_ctx *c, struct tus_upload *u, int fd,
 	put.md5_base64 = store->wants_md5 ? dg.md5_base64 : NULL;
 	put.sha256_hex = dg.sha256_hex;
 	put.original_name = u->original_name;
-	rc = store->put(sh, key, &put, &errstr);
+	/* Most of it may be on S3 already, in parts (tus_parts.c). */
+	if ((rc = tus_parts_finish(r, c->pg, c->id->customer, u, fd, key, &put,
+	    &errstr)) == ERR_NOTFOUND)
+		rc = store->put(sh, key, &put, &errstr);
 	if (rc == ERR_CONFLICT && store->head(sh, key, &st, &errstr) == ERR_OK &&
 	    st.size == u->length)
 		rc = ERR_OK;	/* an earlier attempt wrote it, then died */
@@ -375,6 +380,7 @@ tus_write(struct req *r, struct tus_ctx *c, struct tus_upload *u, int64_t offset
 			goto done;
 		}
 		u->offset += len;
+		tus_parts_send(r, c->pg, c->id->customer, u, fd);
 	}
 	if (u->offset == u->length)
 		rc = tus_finish(r, c, u, fd, out);
