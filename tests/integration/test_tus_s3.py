@@ -108,6 +108,16 @@ def assert_stored(stack, t, out, data, etag):
     assert invariants.check(stack, t.id, objects_of(stack, t.id)) == len(data)
 
 
+def backend_calls(stack, op):
+    """How many backend calls of op (put, part, multipart, ...) every
+    worker made, by cofferd's own /metrics."""
+    r = stack.get("/metrics")
+    assert r.status_code == 200, r.text
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in r.text.splitlines()
+               if line.startswith("coffer_backend_request_duration_seconds_count{")
+               and f'op="{op}"' in line)
+
+
 def reconcile(stack, t, *extra):
     proc = stack.ctl("reconcile", "--customer", t.id, "--json", *extra, check=False)
     assert proc.returncode in (0, 3), proc.stdout + proc.stderr
@@ -135,6 +145,7 @@ def test_parts_reach_s3_before_the_last_patch(s3_stack):
     data = random_pdf(2 * PART + 5 * MiB + 12345)     # parts: 16 + 16 + 5 MiB and a bit
     url = create(t, len(data))
     reservation = t.db("SELECT storage_key FROM files WHERE customer_id = :customer")
+    parts, puts = backend_calls(stack, "part"), backend_calls(stack, "put")
 
     # Less than a part acknowledged: nothing on S3 yet.
     send(t, url, data, 0, PART - CHUNK)
@@ -148,6 +159,7 @@ def test_parts_reach_s3_before_the_last_patch(s3_stack):
     assert multipart_uploads(stack, t.id) == [(key, upload_id)]
     assert parts_of(stack, key, upload_id) == [(1, PART, hashlib.md5(data[:PART]).hexdigest())]
     assert object_info(stack, key) is None          # no object until completion
+    assert backend_calls(stack, "part") == parts + 1
     q = t.quota()
     assert (q["used"], q["reserved"]) == (0, len(data))
 
@@ -161,6 +173,8 @@ def test_parts_reach_s3_before_the_last_patch(s3_stack):
     assert out["filePath"] == key
     assert_stored(stack, t, out, data, multipart_etag(data))
     assert recorded(t) == ("", "", 0)
+    # Three parts in all, and no put of the whole file.
+    assert (backend_calls(stack, "part"), backend_calls(stack, "put")) == (parts + 3, puts)
     assert f"upload {out['fileId']}: stored as {key} from 3 parts" in stack.log_text()
 
 
@@ -253,6 +267,12 @@ def test_orphan_multipart_upload_is_aborted_by_the_reconciler(s3_stack):
     report = reconcile(stack, t)
     assert report["uploads"]["multipartOrphans"] == 0, report
     assert report["uploads"]["multipartYoung"] == 2, report
+    assert len(multipart_uploads(stack, t.id)) == 2
+    # A dry run past it says so and changes nothing.
+    proc = stack.ctl("reconcile", "--customer", t.id, "--dry-run", "--grace", "0s", check=False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "S3 multipart uploads no upload records: 1 would be aborted" in proc.stdout
+    assert f"abort      multipart upload of {orphan_key}" in proc.stdout
     assert len(multipart_uploads(stack, t.id)) == 2
     # Past it (--grace 0s): the orphan goes, the recorded one stays.
     report = reconcile(stack, t, "--grace", "0s")
