@@ -153,6 +153,21 @@ tus_parts_send(struct req *r, PGconn *pg, const char *customer_id,
 	free(mp.parts);
 }
 
+int
+tus_parts_begun(PGconn *pg, const char *customer_id, const char *upload_id)
+{
+	const struct store_backend *store;
+	struct tusparts mp;
+	void *sh;
+	int begun;
+
+	if (!tus_parts_store(&store, &sh))
+		return 0;
+	begun = tusparts_get(pg, customer_id, upload_id, &mp, NULL) == ERR_OK;
+	free(mp.parts);
+	return begun;
+}
+
 /* Every part 1..n recorded, each of its planned size. */
 static int
 tus_parts_whole(const struct tusparts *mp, int64_t length, int n)

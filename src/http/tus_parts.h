@@ -26,6 +26,9 @@
 void tus_parts_send(struct req *r, PGconn *pg, const char *customer_id,
     const struct tus_upload *u, int fd);
 
+/* Whether a multipart upload was begun (and is recorded) for the upload. */
+int tus_parts_begun(PGconn *pg, const char *customer_id, const char *upload_id);
+
 /*
  * Completion: send the parts still missing (the last one at least) and
  * complete the multipart upload as the object under key.  ERR_OK: the
