@@ -211,12 +211,14 @@ tus_parts_finish(struct req *r, PGconn *pg, const char *customer_id,
 		free(mp.parts);
 		rc = tusparts_get(pg, customer_id, u->id, &mp, errstr);
 	}
-	if (rc == ERR_NOTFOUND) {
-		why = "S3 no longer has its multipart upload";
+	if (rc == ERR_BACKEND || rc == ERR_DB || rc == ERR_NOMEM)
+		goto done;	/* unreachable now: try again later */
+	if (rc != ERR_OK) {
+		/* NoSuchUpload, or a part S3 refuses whatever the retry. */
+		why = rc == ERR_NOTFOUND ? "S3 no longer has its multipart upload" :
+		    *errstr != NULL ? *errstr : err_strerror(rc);
 		goto fallback;
 	}
-	if (rc != ERR_OK)
-		goto done;
 	if (!tus_parts_whole(&mp, u->length, n)) {
 		why = "its recorded parts do not make the file";
 		goto fallback;

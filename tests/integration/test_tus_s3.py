@@ -11,12 +11,13 @@ import base64
 import hashlib
 import json
 import os
+import subprocess
 import threading
 import xml.etree.ElementTree as ET
 
 import invariants
 from helpers import (MiB, Tenant, is_s3, kill_worker_serving, objects_of, object_info,
-                     read_object, s3_request)
+                     read_object, s3_peer_commands, s3_request)
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTETS = "application/offset+octet-stream"
@@ -285,6 +286,37 @@ def test_orphan_multipart_upload_is_aborted_by_the_reconciler(s3_stack):
     assert r.status_code == 200, r.text
     assert_stored(stack, t, r.json()["data"], data, multipart_etag(data))
     assert reconcile(stack, t, "--grace", "0s")["status"] == "clean"
+
+
+def test_parts_that_fail_do_not_fail_the_patch(s3_stack):
+    """S3 down while a part is due: the PATCH still acknowledges its bytes
+    (they are fsync'd locally); the next PATCH once S3 is back sends the
+    part, before completion."""
+    stack = s3_stack
+    t = Tenant(stack)
+    data = random_pdf(2 * PART + 3 * MiB)
+    url = create(t, len(data))
+    send(t, url, data, 0, PART - CHUNK)
+    stop, start = s3_peer_commands(stack)
+    subprocess.run(["bash", "-c", stop], check=True, timeout=60)
+    try:
+        for off in (PART - CHUNK, PART):
+            r = patch(t, url, off, data[off:off + CHUNK])
+            assert r.status_code == 204, r.text
+            assert r.headers["Upload-Offset"] == str(off + CHUNK)
+        assert recorded(t) == ("", "", 0)
+        assert "parts not sent now" in stack.log_text()
+    finally:
+        subprocess.run(["bash", "-c", start], check=True, timeout=120)
+    stack.wait_for(lambda: s3_request(stack, "GET", None, {"max-keys": "1"}).status_code == 200,
+                   timeout=60, what="the S3 peer back")
+    r = patch(t, url, PART + CHUNK, data[PART + CHUNK:PART + 2 * CHUNK])
+    assert r.status_code == 204, r.text
+    key, upload_id, n = recorded(t)
+    assert n == 1 and [p[:2] for p in parts_of(stack, key, upload_id)] == [(1, PART)]
+    r = send(t, url, data, PART + 2 * CHUNK, len(data))
+    assert r.status_code == 200, r.text
+    assert_stored(stack, t, r.json()["data"], data, multipart_etag(data))
 
 
 def test_multipart_upload_gone_falls_back_to_one_put(s3_stack):
