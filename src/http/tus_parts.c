@@ -191,6 +191,8 @@ tus_parts_finish(struct req *r, PGconn *pg, const char *customer_id,
     const char **errstr)
 {
 	const struct store_backend *store;
+	char upload_id[STORE_UPLOAD_ID_MAX], begun_as[TUS_KEY_MAX + TUS_TEXT_MAX + 4];
+	char begun_as_key[TUS_KEY_MAX];
 	struct tusparts mp;
 	const char *why = NULL;
 	enum err rc;
@@ -201,6 +203,10 @@ tus_parts_finish(struct req *r, PGconn *pg, const char *customer_id,
 		return ERR_NOTFOUND;
 	if ((rc = tusparts_get(pg, customer_id, u->id, &mp, errstr)) != ERR_OK)
 		return rc;
+	/* Kept apart from mp, which is read again below. */
+	snprintf(upload_id, sizeof(upload_id), "%s", mp.upload_id);
+	snprintf(begun_as_key, sizeof(begun_as_key), "%s", mp.key);
+	snprintf(begun_as, sizeof(begun_as), "%s (%s)", mp.key, mp.mime_type);
 	if (strcmp(mp.key, key) != 0 || strcmp(mp.mime_type, put->content_type) != 0) {
 		why = "its type settled otherwise at the end";
 		goto fallback;
@@ -236,10 +242,9 @@ tus_parts_finish(struct req *r, PGconn *pg, const char *customer_id,
 fallback:
 	/* S3 lost it, refused it, or it is under another key: the partial
 	 * file has every byte, so the caller stores it the plain way. */
-	log_warnx("upload %s: %s (parts went as %s, %s); storing it whole", u->id, why,
-	    mp.key, mp.mime_type);
+	log_warnx("upload %s: %s (parts went as %s); storing it whole", u->id, why, begun_as);
 	why = NULL;
-	if (store->abort_upload(sh, mp.key, mp.upload_id, &why) != ERR_OK)
+	if (store->abort_upload(sh, begun_as_key, upload_id, &why) != ERR_OK)
 		log_warnx("aborting the multipart upload of %s: %s (the reconciler will)", u->id,
 		    why ? why : "?");
 	if (tusparts_forget(pg, customer_id, u->id, &why) != ERR_OK)

@@ -25,6 +25,17 @@ s3multi_query(const char *upload_id, const char *before)
 	return q;
 }
 
+/* An empty key or id would make the request one on the bucket itself
+ * (DELETE /bucket/?uploadId= reads as DeleteBucket). */
+static int
+s3multi_unnamed(const char *key, const char *upload_id, const char **errstr)
+{
+	if (key != NULL && key[0] != '\0' && upload_id != NULL && upload_id[0] != '\0')
+		return 0;
+	*errstr = "S3 multipart: no key or no upload id";
+	return 1;
+}
+
 /* s3req_result(), with S3's NoSuchUpload as ERR_NOTFOUND. */
 static enum err
 s3multi_result(struct s3req *s, struct s3req_out *r, const char *what, const char **errstr)
@@ -80,6 +91,8 @@ s3multi_part(void *h, const char *key, const char *upload_id, int number, int fd
 	enum err rc;
 
 	memset(part, 0, sizeof(*part));
+	if (s3multi_unnamed(key, upload_id, errstr))
+		return ERR_INTERNAL;
 	if (number < 1 || number > S3MULTI_PARTS_MAX) {
 		*errstr = "S3 put: a part number outside 1..10000";
 		return ERR_INTERNAL;
@@ -155,6 +168,8 @@ s3multi_complete(void *h, const char *key, const char *upload_id,
 	enum err rc;
 	int i;
 
+	if (s3multi_unnamed(key, upload_id, errstr))
+		return ERR_INTERNAL;
 	if ((xml = s3multi_complete_xml(parts, nparts)) == NULL) {
 		*errstr = "S3 put: a part list that cannot complete an upload";
 		return ERR_INTERNAL;
@@ -183,11 +198,15 @@ enum err
 s3multi_abort(void *h, const char *key, const char *upload_id, const char **errstr)
 {
 	struct s3req *s = h;
-	char *query = s3multi_query(upload_id, NULL);
-	struct s3req_in q = { .method = "DELETE", .key = key, .query = query, .len = -1 };
+	struct s3req_in q = { .method = "DELETE", .key = key, .len = -1 };
 	struct s3req_out r = { 0 };
+	char *query;
 	enum err rc;
 
+	if (s3multi_unnamed(key, upload_id, errstr))
+		return ERR_INTERNAL;
+	query = s3multi_query(upload_id, NULL);
+	q.query = query;
 	s3req_perform_retry(s, &q, &r);
 	rc = s3multi_result(s, &r, "abort multipart", errstr);
 	s3req_out_free(&r);

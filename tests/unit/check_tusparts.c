@@ -99,6 +99,21 @@ START_TEST(test_complete_xml)
 }
 END_TEST
 
+START_TEST(test_no_request_without_key_and_upload_id)
+{
+	/* Refused before any request (the handle is never touched): an
+	 * empty key would make it a request on the bucket itself. */
+	struct store_part part, one = { .number = 1, .etag = "\"e\"", .size = 1 };
+	const char *err = NULL;
+
+	ck_assert_int_eq(s3multi_abort(NULL, "", "id", &err), ERR_INTERNAL);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(s3multi_abort(NULL, "customers/x", "", &err), ERR_INTERNAL);
+	ck_assert_int_eq(s3multi_part(NULL, "", "id", 1, -1, 0, 1, &part, &err), ERR_INTERNAL);
+	ck_assert_int_eq(s3multi_complete(NULL, "k", "", &one, 1, &err), ERR_INTERNAL);
+}
+END_TEST
+
 static Suite *
 tusparts_suite(void)
 {
@@ -109,6 +124,7 @@ tusparts_suite(void)
 	tcase_add_test(tc, test_count_and_ranges);
 	tcase_add_test(tc, test_due_parts_are_full_and_never_the_last);
 	tcase_add_test(tc, test_complete_xml);
+	tcase_add_test(tc, test_no_request_without_key_and_upload_id);
 	suite_add_tcase(s, tc);
 	return s;
 }
