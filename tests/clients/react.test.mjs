@@ -319,9 +319,10 @@ test("a 20 MiB file through the card goes resumable: tus requests, the bar moves
   const recent = page.locator(".coffer-recent-item", { hasText: name });
   await recent.waitFor();
   assert.match(await recent.textContent(), /20 MiB · Documents › Leases/);
+  // The probe (a useStorage of its own) sees it after its refresh renders.
   await page.evaluate(() => window.cofferHook.refresh());
-  const row = await page.evaluate((n) => window.cofferHook.stats.recentUploads.find((u) => u.fileName === n), name);
-  assert.ok(row, name);
+  const row = await (await page.waitForFunction((n) =>
+    window.cofferHook.stats?.recentUploads?.find((u) => u.fileName === n), name)).jsonValue();
   record("card", { fileId: row.fileId, filePath: row.filePath, size });
   check();
   await context.close();
@@ -342,6 +343,9 @@ test("the hook: a large upload aborted midway resumes from the server's offset, 
         onProgress: (p) => {
           events.push(p);
           if (abortAt && p.loaded >= abortAt) ac.abort();
+          // What tus-js-client remembers just before the end (the third
+          // attempt below puts it back, as if the last answer were lost).
+          if (p.loaded === p.total) window.tusKept = Object.entries(localStorage).filter(([k]) => k.startsWith("tus::"));
         },
       });
       return { res, events };
@@ -397,6 +401,53 @@ test("the hook: a large upload aborted midway resumes from the server's offset, 
   assert.equal(typeof res.fileUrl, "string");
   record("resumed", { fileId: res.fileId, filePath: res.filePath, size, resumedAt });
   assert.equal((await serverQuota(page)).reserved, 0);
+
+  // A finished upload is forgotten: the same file again would be a new one.
+  const stored = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("tus::")).length);
+  assert.equal(await stored(), 0);
+  // Unless its last answer was lost: then the browser still remembers it,
+  // and the same file again finds it complete (HEAD: offset = length, the
+  // file named in headers), sending nothing.
+  assert.equal(await page.evaluate(() => window.tusKept.length), 1);
+  await page.evaluate(() => { for (const [k, v] of window.tusKept) localStorage.setItem(k, v); });
+  const mark3 = log.length;
+  const third = await attempt(0);
+  assert.equal(third.error, undefined, JSON.stringify(third.error));
+  assert.deepEqual(apiCalls(log, mark3).filter((r) => r.url().startsWith(TUS)).map((r) => `${r.method()} ${r.url()}`),
+    [`HEAD ${uploadUrl}`]);
+  assert.deepEqual([third.res.fileId, third.res.filePath, third.res.fileSize], [res.fileId, res.filePath, size]);
+  assert.deepEqual(third.events.at(-1), { loaded: size, total: size, percent: 100 });
+  assert.equal(await stored(), 0);
+  check();
+  await context.close();
+});
+
+test("terminateOnAbort: an aborted resumable upload is deleted on the server, its space given back", async () => {
+  const size = statSync(FILES.card).size;
+  const { context, page, check, log } = await openApp(FIX.main.token);
+  await page.waitForFunction(() => window.cofferHook && window.cofferHook.quota);
+  const before = await serverQuota(page);
+  await page.locator("#pick").setInputFiles(FILES.card);
+  const deleted = page.waitForResponse((r) => r.request().method() === "DELETE" && r.url().startsWith(`${TUS}/`));
+  const err = await page.evaluate(async () => {
+    const ac = new AbortController();
+    try {
+      await window.cofferHook.uploadFile(document.getElementById("pick").files[0], {
+        category: "documents", signal: ac.signal, terminateOnAbort: true,
+        onProgress: (p) => { if (p.loaded >= 4 * 1024 * 1024) ac.abort(); },
+      });
+      return null;
+    } catch (e) {
+      return e.code;
+    }
+  });
+  assert.equal(err, "ABORTED");
+  assert.equal((await deleted).status(), 204);
+  const q = await serverQuota(page);
+  assert.deepEqual([q.used, q.reserved], [before.used, 0]);
+  assert.equal(creations(apiCalls(log)).length, 1);
+  assert.ok(size > 4 * 1024 * 1024);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("tus::")).length), 0);
   check();
   await context.close();
 });
