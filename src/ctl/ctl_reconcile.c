@@ -67,13 +67,24 @@ ctl_rec_print(struct json_object *r)
 	    json_object_get_string(v) : "of every customer", ctl_rec_str(r, "backend"),
 	    dry ? " (dry run: nothing changed)" : "");
 	json_object_object_get_ex(r, "uploads", &s);
-	printf("resumable uploads past their expiry: %" PRId64 " %sended\n",
-	    ctl_rec_int(s, "expired"), would);
+	printf("resumable uploads past their expiry: %" PRId64 " %sended, %" PRId64
+	    " S3 multipart uploads of theirs aborted\n", ctl_rec_int(s, "expired"), would,
+	    ctl_rec_int(s, "multipartAborted"));
+	if (json_object_object_get_ex(s, "multipartOrphans", NULL))
+		printf("S3 multipart uploads no upload records: %" PRId64 " %saborted, %" PRId64
+		    " left alone because they are younger than the grace period\n",
+		    ctl_rec_int(s, "multipartOrphans"), would, ctl_rec_int(s, "multipartYoung"));
 	if (json_object_object_get_ex(s, "items", &items))
 		for (i = 0; i < json_object_array_length(items); i++) {
 			it = json_object_array_get_idx(items, i);
-			printf("  %-10s upload %s of customer %s\n", ctl_rec_str(it, "action"),
-			    ctl_rec_str(it, "uploadId"), ctl_rec_str(it, "customerId"));
+			if (json_object_object_get_ex(it, "uploadId", NULL))
+				printf("  %-10s upload %s of customer %s\n",
+				    ctl_rec_str(it, "action"), ctl_rec_str(it, "uploadId"),
+				    ctl_rec_str(it, "customerId"));
+			else
+				printf("  %-10s multipart upload of %s (%" PRId64 " s old)\n",
+				    ctl_rec_str(it, "action"), ctl_rec_str(it, "storageKey"),
+				    ctl_rec_int(it, "ageSeconds"));
 		}
 	json_object_object_get_ex(r, "pending", &s);
 	printf("pending uploads older than %" PRId64 " s: %" PRId64 " %scommitted, %" PRId64

@@ -33,7 +33,8 @@ static const int64_t metrics_store_le[METRICS_BUCKETS] = {
 
 static const char *const metrics_store_ops[MS__COUNT] = {
 	[MS_PUT] = "put", [MS_HEAD] = "head", [MS_DEL] = "del", [MS_LIST] = "list",
-	[MS_PING] = "ping", [MS_PRESIGN] = "presign",
+	[MS_PING] = "ping", [MS_PRESIGN] = "presign", [MS_PART] = "part",
+	[MS_MULTIPART] = "multipart",
 };
 
 #define ADD(p, n)	__atomic_add_fetch((p), (uint64_t)(n), __ATOMIC_RELAXED)

@@ -20,7 +20,10 @@
 
 /* The storage interface's calls, as the metered wrapper (store.c) sees them. */
 enum metrics_store_op {
-	MS_PUT = 0, MS_HEAD, MS_DEL, MS_LIST, MS_PING, MS_PRESIGN, MS__COUNT
+	MS_PUT = 0, MS_HEAD, MS_DEL, MS_LIST, MS_PING, MS_PRESIGN,
+	MS_PART,		/* one part of a multipart upload */
+	MS_MULTIPART,		/* begin, complete, abort or list multipart uploads */
+	MS__COUNT
 };
 
 /* Upload refusals counted where they are decided (upload.c). */

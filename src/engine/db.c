@@ -437,6 +437,20 @@ fail:
 }
 
 enum err
+db_change(PGconn *pg, const struct db_stmt *st, const char *const *params,
+    const char **errstr)
+{
+	PGresult *res = NULL;
+	enum err rc;
+
+	if ((rc = db_run(pg, st, params, &res, errstr)) != ERR_OK)
+		return rc;
+	rc = strcmp(PQcmdTuples(res), "0") == 0 ? ERR_NOTFOUND : ERR_OK;
+	PQclear(res);
+	return rc;
+}
+
+enum err
 db_cmd(PGconn *pg, const char *sql, const char **errstr)
 {
 	PGresult *res;

@@ -64,6 +64,11 @@ struct db_stmt {
 enum err db_run(PGconn *pg, const struct db_stmt *st, const char *const *params,
     PGresult **res, const char **errstr);
 
+/* db_run() for a statement that changes rows: ERR_OK when it changed at
+ * least one, ERR_NOTFOUND when none, else db_run()'s error. */
+enum err db_change(PGconn *pg, const struct db_stmt *st, const char *const *params,
+    const char **errstr);
+
 /* Run a parameterless utility command ("BEGIN", "COMMIT", "ROLLBACK"). */
 enum err db_cmd(PGconn *pg, const char *sql, const char **errstr);
 

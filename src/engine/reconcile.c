@@ -11,6 +11,7 @@
 #include "engine/quota.h"
 #include "engine/reconcile.h"
 #include "engine/tus.h"
+#include "engine/tusparts.h"
 #include "store/partial.h"
 #include "store/store.h"
 #include "engine/storekey.h"
@@ -192,7 +193,8 @@ rec_file_item(const char *action, const char *customer, const char *file_id,
 /* ---- 0. expired resumable uploads ---------------------------------------- */
 
 static void
-rec_upload_dropped(void *arg, const char *customer_id, const char *id, bool completed)
+rec_upload_dropped(void *arg, const char *customer_id, const char *id, bool completed,
+    const char *s3_key, const char *s3_upload_id)
 {
 	struct rec *x = arg;
 	const char *why = NULL;
@@ -203,6 +205,16 @@ rec_upload_dropped(void *arg, const char *customer_id, const char *id, bool comp
 	json_object_object_add(o, "customerId", json_object_new_string(customer_id));
 	json_object_object_add(o, "uploadId", json_object_new_string(id));
 	json_object_object_add(o, "completed", json_object_new_boolean(completed));
+	/* Its parts on S3 go with it; one that cannot be aborted now is an
+	 * orphan the sweep below (or the next run) aborts. */
+	if (s3_upload_id[0] != '\0' && x->be->abort_upload != NULL) {
+		json_object_object_add(o, "multipartKey", json_object_new_string(s3_key));
+		if (!x->o->dry_run && x->be->abort_upload(x->h, s3_key, s3_upload_id, &why) !=
+		    ERR_OK)
+			rec_error(x, "uploads", s3_key, why);
+		else
+			rec_count(&x->uploads, "multipartAborted", 1);
+	}
 	rec_item(&x->uploads, o);
 	/* A completed upload's row only answered HEAD: nothing was owed. */
 	if (!completed)
@@ -212,16 +224,64 @@ rec_upload_dropped(void *arg, const char *customer_id, const char *id, bool comp
 		rec_error(x, "uploads", id, why);
 }
 
+/*
+ * A multipart upload in progress that nothing knows (a worker died
+ * between beginning it and recording it, or an abort failed) is aborted
+ * once older than orphan_grace, judged by this host's clock like objects.
+ */
+static int
+rec_upload_orphan(void *arg, const char *key, const char *upload_id, time_t initiated)
+{
+	struct rec *x = arg;
+	struct json_object *item;
+	const char *why = NULL, *action;
+	int64_t age = (int64_t)time(NULL) - (int64_t)initiated;
+	int known;
+
+	if (age < x->o->orphan_grace_s) {
+		rec_count(&x->uploads, "multipartYoung", 1);
+		return 0;
+	}
+	if ((known = tusparts_known(x->pg, key, upload_id)) != 0) {
+		if (known == -1)
+			rec_error(x, "uploads", key, "cannot tell whose multipart upload it is");
+		return 0;
+	}
+	if (x->o->dry_run)
+		action = "abort";
+	else if (x->be->abort_upload(x->h, key, upload_id, &why) != ERR_OK) {
+		rec_error(x, "uploads", key, why);
+		action = "failed";
+	} else
+		action = "aborted";
+	if (strcmp(action, "failed") != 0) {
+		rec_count(&x->uploads, "multipartOrphans", 1);
+		x->found++;
+	}
+	item = rec_file_item(action, NULL, NULL, key, 0);
+	json_object_object_add(item, "ageSeconds", json_object_new_int64(age));
+	rec_item(&x->uploads, item);
+	return 0;
+}
+
 static void
 rec_uploads(struct rec *x)
 {
 	const char *why = NULL;
+	char prefix[64];
 	int64_t n = 0;
 
 	if (tus_expire(x->pg, x->o->customer_id, x->o->dry_run, x->o->actor,
 	    rec_upload_dropped, x, &n, &why) != ERR_OK)
 		rec_error(x, "uploads", "expiring resumable uploads", why);
 	rec_count(&x->uploads, "expired", n);
+	if (x->be->list_uploads == NULL)
+		return;
+	rec_count(&x->uploads, "multipartOrphans", 0);
+	snprintf(prefix, sizeof(prefix), "customers/%s%s", x->o->customer_id != NULL ?
+	    x->o->customer_id : "", x->o->customer_id != NULL ? "/" : "");
+	if (x->be->list_uploads(x->h, prefix, rec_upload_orphan, x, &why) != ERR_OK)
+		rec_error(x, "uploads", "listing multipart uploads", why);
 }
 
 /* ---- 1. pending rows ----------------------------------------------------- */
@@ -426,14 +486,7 @@ rec_listed(void *arg, const char *key, int64_t size, time_t mtime)
 		x->nodd++;
 		return 0;
 	}
-	cust[0] = '\0';
-	if (strncmp(key, "customers/", 10) == 0 && strlen(key) > 10 + STOREKEY_UUID_LEN &&
-	    key[10 + STOREKEY_UUID_LEN] == '/') {
-		memcpy(cust, key + 10, STOREKEY_UUID_LEN);
-		cust[STOREKEY_UUID_LEN] = '\0';
-		if (!storekey_uuid_ok(cust))
-			cust[0] = '\0';
-	}
+	storekey_customer(key, cust);
 	o = json_object_new_object();
 	json_object_object_add(o, "k", json_object_new_string(key));
 	json_object_object_add(o, "c", cust[0] ? json_object_new_string(cust) : NULL);

@@ -27,7 +27,10 @@ struct reconcile_opts {
 /*
  * One reconciliation, in this order:
  *   0. resumable uploads past their expiry: reservation released, partial
- *      file removed, upload forgotten (tus_expire());
+ *      file removed, S3 multipart upload aborted, upload forgotten
+ *      (tus_expire()); then, on a backend with multipart uploads, those in
+ *      progress under customers/ (or customers/{id}/) that no upload
+ *      records, older than orphan_grace, aborted;
  *   1. pending rows older than pending_timeout: committed if their object
  *      is complete (HEAD size matches), released if not (quota_settle_pending);
  *      a resumable upload still receiving bytes is left alone (step 0

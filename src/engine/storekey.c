@@ -102,6 +102,20 @@ storekey_uuid_ok(const char *s)
 	return s[STOREKEY_UUID_LEN] == '\0';
 }
 
+bool
+storekey_customer(const char *key, char out[STOREKEY_UUID_LEN + 1])
+{
+	out[0] = '\0';
+	if (strncmp(key, "customers/", 10) != 0 || strlen(key) <= 10 + STOREKEY_UUID_LEN ||
+	    key[10 + STOREKEY_UUID_LEN] != '/')
+		return false;
+	memcpy(out, key + 10, STOREKEY_UUID_LEN);
+	out[STOREKEY_UUID_LEN] = '\0';
+	if (!storekey_uuid_ok(out))
+		out[0] = '\0';
+	return out[0] != '\0';
+}
+
 static bool
 sk_ext_ok(const char *s)
 {

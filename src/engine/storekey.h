@@ -112,6 +112,10 @@ bool storekey_entity_ok(const char *s);
 /* True if s is a canonical lowercase UUID. */
 bool storekey_uuid_ok(const char *s);
 
+/* The customer of a key under customers/{uuid}/ into out (true), else ""
+ * (false): a listed object's owner, before any row is read. */
+bool storekey_customer(const char *key, char out[STOREKEY_UUID_LEN + 1]);
+
 /*
  * The taxonomy for GET /api/storage/categories (and /taxonomy):
  * [{"category": "documents", "entityId": "none", "entity": false,

@@ -59,7 +59,8 @@ static const struct db_stmt tus_st_delete = {
 
 static const struct db_stmt tus_st_expired = {
 	"tus_expired",
-	"SELECT customer_id, id, completed_at IS NOT NULL FROM tus_uploads"
+	"SELECT customer_id, id, completed_at IS NOT NULL, coalesce(s3_key, ''),"
+	" coalesce(s3_upload_id, '') FROM tus_uploads"
 	" WHERE expires_at <= now() AND ($1::uuid IS NULL OR customer_id = $1::uuid)"
 	" ORDER BY expires_at, id",
 	1
@@ -71,21 +72,6 @@ static const struct db_stmt tus_st_receiving = {
 	" AND completed_at IS NULL AND upload_offset < upload_length",
 	2
 };
-
-/* Run st; ERR_OK when it changed a row, else ERR_NOTFOUND. */
-static enum err
-tus_change(PGconn *pg, const struct db_stmt *st, const char *const *params,
-    const char **errstr)
-{
-	PGresult *res = NULL;
-	enum err rc;
-
-	if ((rc = db_run(pg, st, params, &res, errstr)) != ERR_OK)
-		return rc;
-	rc = strcmp(PQcmdTuples(res), "0") == 0 ? ERR_NOTFOUND : ERR_OK;
-	PQclear(res);
-	return rc;
-}
 
 enum err
 tus_create(PGconn *pg, const struct quota_upload *up, int64_t expires_s,
@@ -160,7 +146,7 @@ tus_advance(PGconn *pg, const char *customer_id, const char *id, int64_t from, i
 
 	snprintf(f, sizeof(f), "%" PRId64, from);
 	snprintf(t, sizeof(t), "%" PRId64, to);
-	rc = tus_change(pg, &tus_st_advance, params, errstr);
+	rc = db_change(pg, &tus_st_advance, params, errstr);
 	if (rc == ERR_NOTFOUND) {
 		if (errstr != NULL)
 			*errstr = "the upload moved on, expired or completed";
@@ -175,7 +161,7 @@ tus_finalize(PGconn *pg, const char *customer_id, const char *id, const char *st
 {
 	const char *params[6] = { customer_id, id, storage_key, mime_type, file_type, sha256 };
 
-	return tus_change(pg, &tus_st_finalize, params, errstr);
+	return db_change(pg, &tus_st_finalize, params, errstr);
 }
 
 enum err
@@ -183,7 +169,7 @@ tus_complete(PGconn *pg, const char *customer_id, const char *id, const char **e
 {
 	const char *params[2] = { customer_id, id };
 
-	return tus_change(pg, &tus_st_complete, params, errstr);
+	return db_change(pg, &tus_st_complete, params, errstr);
 }
 
 enum err
@@ -198,7 +184,7 @@ tus_drop(PGconn *pg, const char *customer_id, const char *id, const char *actor,
 	rc = quota_release(pg, customer_id, id, actor, errstr);
 	if (rc != ERR_OK && rc != ERR_NOTFOUND)
 		return rc;
-	rc = tus_change(pg, &tus_st_delete, params, errstr);
+	rc = db_change(pg, &tus_st_delete, params, errstr);
 	return rc == ERR_NOTFOUND ? ERR_OK : rc;
 }
 
@@ -226,7 +212,8 @@ tus_expire(PGconn *pg, const char *customer_id, bool dry_run, const char *actor,
 		}
 		(*n)++;
 		if (dropped != NULL)
-			dropped(arg, c, id, PQgetvalue(res, i, 2)[0] == 't');
+			dropped(arg, c, id, PQgetvalue(res, i, 2)[0] == 't',
+			    PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
 	}
 	PQclear(res);
 	return first;

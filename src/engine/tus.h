@@ -82,9 +82,11 @@ enum err tus_complete(PGconn *pg, const char *customer_id, const char *id,
 enum err tus_drop(PGconn *pg, const char *customer_id, const char *id, const char *actor,
     const char **errstr);
 
-/* Called by tus_expire() for each upload it dropped (partial to remove). */
+/* Called by tus_expire() for each upload it dropped (partial to remove),
+ * with the key and id of its S3 multipart upload to abort ("" if none:
+ * sql/010_tus_s3_parts.sql). */
 typedef void (*tus_dropped_fn)(void *arg, const char *customer_id, const char *id,
-    bool completed);
+    bool completed, const char *s3_key, const char *s3_upload_id);
 
 /*
  * The reconciler's sweep: drop every expired upload (of one customer, or

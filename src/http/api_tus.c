@@ -24,6 +24,7 @@
 #include "http/api_tus.h"
 #include "http/body.h"
 #include "http/resp.h"
+#include "http/tus_parts.h"
 #include "http/upload.h"
 #include "store/partial.h"
 #include "store/store.h"
@@ -128,6 +129,7 @@ tus_end(struct req *r, struct tus_ctx *c, const char *upload_id)
 {
 	const char *errstr = NULL;
 
+	tus_parts_abort(c->pg, c->id->customer, upload_id);
 	if (tus_drop(c->pg, c->id->customer, upload_id, c->id->user, &errstr) != ERR_OK)
 		log_warnx("dropping upload %s: %s (it expires; the reconciler releases it)",
 		    upload_id, errstr ? errstr : "?");
@@ -185,6 +187,7 @@ tus_finish(struct req *r, struct tus_ctx *c, struct tus_upload *u, int fd,
 	struct mime *magic;
 	void *sh;
 	enum err rc;
+	int md5;
 
 	*out = NULL;
 	if ((rc = handles_mime(&magic, &errstr)) != ERR_OK)
@@ -206,8 +209,10 @@ tus_finish(struct req *r, struct tus_ctx *c, struct tus_upload *u, int fd,
 		return req_fail(r, rc, NULL, "The storage backend is unavailable; try again");
 	}
 	/* Re-hashed here rather than carried across PATCHes: one pass over
-	 * the file at the end (docs/TUS.md has the measurement). */
-	if (digest_fd(fd, 0, u->length, store->wants_md5, &dg) != ERR_OK)
+	 * the file at the end (docs/TUS.md has the measurement).  The MD5 of
+	 * the whole is for one put's Content-MD5: parts carry their own. */
+	md5 = store->wants_md5 && !tus_parts_begun(c->pg, c->id->customer, u->id);
+	if (digest_fd(fd, 0, u->length, md5, &dg) != ERR_OK)
 		return req_fail(r, ERR_INTERNAL, NULL, "cannot read the upload");
 	/* The reservation's key is the final one without its extension. */
 	if (u->finalized)
@@ -235,7 +240,13 @@ tus_finish(struct req *r, struct tus_ctx *c, struct tus_upload *u, int fd,
 	put.md5_base64 = store->wants_md5 ? dg.md5_base64 : NULL;
 	put.sha256_hex = dg.sha256_hex;
 	put.original_name = u->original_name;
-	rc = store->put(sh, key, &put, &errstr);
+	/* Most of it may be on S3 already, in parts (tus_parts.c). */
+	if ((rc = tus_parts_finish(r, c->pg, c->id->customer, u, fd, key, &put,
+	    &errstr)) == ERR_NOTFOUND) {
+		if (store->wants_md5 && !md5 && digest_fd(fd, 0, u->length, 1, &dg) != ERR_OK)
+			return req_fail(r, ERR_INTERNAL, NULL, "cannot read the upload");
+		rc = store->put(sh, key, &put, &errstr);
+	}
 	if (rc == ERR_CONFLICT && store->head(sh, key, &st, &errstr) == ERR_OK &&
 	    st.size == u->length)
 		rc = ERR_OK;	/* an earlier attempt wrote it, then died */
@@ -375,6 +386,7 @@ tus_write(struct req *r, struct tus_ctx *c, struct tus_upload *u, int64_t offset
 			goto done;
 		}
 		u->offset += len;
+		tus_parts_send(r, c->pg, c->id->customer, u, fd);
 	}
 	if (u->offset == u->length)
 		rc = tus_finish(r, c, u, fd, out);

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,13 @@
 #include "base/xmalloc.h"
 #include "store/s3req.h"
 #include "store/sigv4.h"
+#include "store/store.h"
+#include "store/store_s3.h"
 
 #define S3REQ_USER_AGENT	"coffer/" PACKAGE_VERSION
 #define S3REQ_TRIES	4		/* the first try and 3 retries */
 #define S3REQ_BODY_MAX	(8 << 20)	/* answers kept: list pages, errors */
+#define S3REQ_NAME_MAX	1024
 
 static const int s3req_backoff_ms[S3REQ_TRIES - 1] = { 100, 400, 1600 };
 
@@ -479,3 +483,78 @@ s3req_explain_head(struct s3req *s, const char *key, struct s3req_out *r)
 	s3req_out_free(&why);
 }
 
+/* ---- what puts share ---------------------------------------------------- */
+
+/* SHA-256 (hex) and MD5 (base64) of [off, off+len) of fd, one read pass
+ * with a fixed buffer: a part's own digests, which S3 checks. */
+int
+s3req_range_digest(int fd, off_t off, off_t len, char sha_hex[65], char md5_b64[25])
+{
+	EVP_MD_CTX *sha = EVP_MD_CTX_new(), *md5 = EVP_MD_CTX_new();
+	unsigned char buf[65536], d[EVP_MAX_MD_SIZE];
+	unsigned int dl;
+	ssize_t n;
+	int rc = -1, i;
+
+	if (sha == NULL || md5 == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1)
+		goto fail;
+	while (len > 0) {
+		n = pread(fd, buf, len < (off_t)sizeof(buf) ? (size_t)len : sizeof(buf), off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		EVP_DigestUpdate(sha, buf, (size_t)n);
+		EVP_DigestUpdate(md5, buf, (size_t)n);
+		off += n;
+		len -= n;
+	}
+	if (EVP_DigestFinal_ex(sha, d, &dl) != 1)
+		goto fail;
+	for (i = 0; i < 32; i++)
+		snprintf(sha_hex + 2 * i, 3, "%02x", d[i]);
+	if (EVP_DigestFinal_ex(md5, d, &dl) != 1)
+		goto fail;
+	EVP_EncodeBlock((unsigned char *)md5_b64, d, 16);
+	rc = 0;
+fail:
+	EVP_MD_CTX_free(sha);
+	EVP_MD_CTX_free(md5);
+	return rc;
+}
+
+/* The object's headers: type, cache policy, the uploader's metadata. */
+struct curl_slist *
+s3req_object_headers(const struct store_put *p)
+{
+	struct curl_slist *h = NULL;
+	char name[S3REQ_NAME_MAX], *line;
+
+	line = xasprintf("Content-Type: %s", p->content_type != NULL ? p->content_type :
+	    "application/octet-stream");
+	h = curl_slist_append(h, line);
+	free(line);
+	/* Tenants' files: no shared cache may keep a copy. */
+	h = curl_slist_append(h, "Cache-Control: private");
+	/* No identity (who uploaded, for which customer): a presigned link
+	 * shows every x-amz-meta-* header to whoever holds it (store.h). */
+	if (p->original_name != NULL && p->original_name[0] != '\0') {
+		store_s3_meta_encode(p->original_name, name, sizeof(name));
+		line = xasprintf("x-amz-meta-original-name: %s", name);
+		h = curl_slist_append(h, line);
+		free(line);
+	}
+	return h;
+}
+
+/* "2026-12-03T09:25:57.839Z" as seconds since the epoch (0 if unparsable). */
+time_t
+s3req_iso_time(const char *t)
+{
+	struct tm tm = { 0 };
+
+	if (strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return 0;
+	return timegm(&tm);
+}

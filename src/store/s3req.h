@@ -105,4 +105,18 @@ void s3req_child_text(xmlNodePtr n, const char *name, char *out, size_t outlen);
 /* <Error><Code/><Message/><Region/></Error> of r's body into r. */
 void s3req_parse_error(struct s3req_out *r);
 
+/* "2026-12-03T09:25:57.839Z" (S3's times) as seconds since the epoch;
+ * 0 if unparsable. */
+time_t s3req_iso_time(const char *t);
+
+struct store_put;
+
+/* SHA-256 (hex) and MD5 (base64) of [off, off+len) of fd, as a PUT's body
+ * is signed and checked: 0, or -1 when fd cannot be read. */
+int s3req_range_digest(int fd, off_t off, off_t len, char sha_hex[65], char md5_b64[25]);
+
+/* A new object's headers (type, cache policy, original name) from p;
+ * the caller frees the list (curl_slist_free_all). */
+struct curl_slist *s3req_object_headers(const struct store_put *p);
+
 #endif

@@ -135,6 +135,66 @@ store_metered_presign(void *h, const char *key, int64_t expires_epoch,
 	return rc;
 }
 
+static enum err
+store_metered_begin(void *h, const char *key, const struct store_put *p, char *upload_id,
+    const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->begin_upload(m->h, key, p, upload_id, errstr);
+
+	store_metered_done(MS_MULTIPART, t0, rc);
+	return rc;
+}
+
+static enum err
+store_metered_part(void *h, const char *key, const char *upload_id, int number, int fd,
+    off_t off, off_t len, struct store_part *part, const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->upload_part(m->h, key, upload_id, number, fd, off, len, part,
+	    errstr);
+
+	store_metered_done(MS_PART, t0, rc);
+	return rc;
+}
+
+static enum err
+store_metered_complete(void *h, const char *key, const char *upload_id,
+    const struct store_part *parts, int nparts, const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->complete_upload(m->h, key, upload_id, parts, nparts, errstr);
+
+	store_metered_done(MS_MULTIPART, t0, rc);
+	return rc;
+}
+
+static enum err
+store_metered_abort(void *h, const char *key, const char *upload_id, const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->abort_upload(m->h, key, upload_id, errstr);
+
+	store_metered_done(MS_MULTIPART, t0, rc);
+	return rc;
+}
+
+static enum err
+store_metered_list_uploads(void *h, const char *prefix, store_upload_cb cb, void *arg,
+    const char **errstr)
+{
+	struct store_metered *m = h;
+	int64_t t0 = metrics_now_us();
+	enum err rc = m->be->list_uploads(m->h, prefix, cb, arg, errstr);
+
+	store_metered_done(MS_MULTIPART, t0, rc);
+	return rc;
+}
+
 const struct store_backend *
 store_metered(const struct store_backend *inner)
 {
@@ -155,6 +215,12 @@ store_metered(const struct store_backend *inner)
 		.ping = store_metered_ping,
 		/* NULL stays NULL: callers test it to serve downloads themselves. */
 		.presign = inner->presign != NULL ? store_metered_presign : NULL,
+		/* All five or none (store.h). */
+		.begin_upload = inner->begin_upload != NULL ? store_metered_begin : NULL,
+		.upload_part = inner->begin_upload != NULL ? store_metered_part : NULL,
+		.complete_upload = inner->begin_upload != NULL ? store_metered_complete : NULL,
+		.abort_upload = inner->begin_upload != NULL ? store_metered_abort : NULL,
+		.list_uploads = inner->begin_upload != NULL ? store_metered_list_uploads : NULL,
 	};
 	return &store_metered_table;
 }

@@ -40,6 +40,20 @@ struct store_stat {
 /* Called per object by list(); return non-zero to stop. */
 typedef int (*store_list_cb)(void *arg, const char *key, int64_t size, time_t mtime);
 
+/* A part of a multipart upload, as upload_part() answered it. */
+struct store_part {
+	int		 number;	/* 1..10000 */
+	char		 etag[80];	/* with S3's quotes */
+	int64_t		 size;
+};
+
+#define STORE_UPLOAD_ID_MAX	512
+
+/* Called per multipart upload in progress by list_uploads(); return
+ * non-zero to stop. */
+typedef int (*store_upload_cb)(void *arg, const char *key, const char *upload_id,
+    time_t initiated);
+
 /*
  * A backend, looked up by name ("local", "s3").  Every function returns
  * ERR_OK, ERR_NOTFOUND (head, get), ERR_BACKEND (unreachable or refused;
@@ -86,6 +100,31 @@ struct store_backend {
 	enum err	 (*presign)(void *h, const char *key, int64_t expires_epoch,
 			    const struct store_presign *o, char *url, size_t urllen,
 			    const char **errstr);
+	/*
+	 * Optional multipart uploads, all five or none (NULL: resumable
+	 * uploads are assembled locally and stored by put() at the end;
+	 * docs/TUS.md).  An upload lives between begin and complete or abort
+	 * under the final key; every part but the last is at least 5 MiB.
+	 * begin: start one with p's content_type and original_name (its
+	 * bytes unused), its id into upload_id (STORE_UPLOAD_ID_MAX bytes).
+	 * upload_part: [off, off+len) of fd as part number, checked by S3
+	 * (Content-MD5), its ETag into *part.  complete: the object is the
+	 * parts, in number order.  abort: the parts go; idempotent.
+	 * upload_part, complete and abort say ERR_NOTFOUND when the upload
+	 * is gone (NoSuchUpload).  list_uploads: those in progress under
+	 * prefix.
+	 */
+	enum err	 (*begin_upload)(void *h, const char *key, const struct store_put *p,
+			    char *upload_id, const char **errstr);
+	enum err	 (*upload_part)(void *h, const char *key, const char *upload_id,
+			    int number, int fd, off_t off, off_t len, struct store_part *part,
+			    const char **errstr);
+	enum err	 (*complete_upload)(void *h, const char *key, const char *upload_id,
+			    const struct store_part *parts, int nparts, const char **errstr);
+	enum err	 (*abort_upload)(void *h, const char *key, const char *upload_id,
+			    const char **errstr);
+	enum err	 (*list_uploads)(void *h, const char *prefix, store_upload_cb cb,
+			    void *arg, const char **errstr);
 };
 
 extern const struct store_backend store_local_backend;

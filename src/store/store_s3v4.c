@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "store/s3multi.h"
 #include "store/s3req.h"
 #include "store/sigv4.h"
 #include "store/store.h"
@@ -30,8 +31,6 @@
  */
 
 #define V4_PING_KEY	".coffer-readiness"
-#define V4_NAME_MAX	1024
-#define V4_PARTS_MAX	10000		/* AWS's limit */
 
 /* ---- open, close ------------------------------------------------------- */
 
@@ -115,69 +114,6 @@ store_s3v4_close(void *h)
 
 /* ---- put --------------------------------------------------------------- */
 
-/* SHA-256 (hex) and MD5 (base64) of [off, off+len) of fd, one read pass
- * with a fixed buffer: a part's own digests, which S3 checks. */
-static int
-v4_range_digest(int fd, off_t off, off_t len, char sha_hex[65], char md5_b64[25])
-{
-	EVP_MD_CTX *sha = EVP_MD_CTX_new(), *md5 = EVP_MD_CTX_new();
-	unsigned char buf[65536], d[EVP_MAX_MD_SIZE];
-	unsigned int dl;
-	ssize_t n;
-	int rc = -1, i;
-
-	if (sha == NULL || md5 == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1)
-		goto fail;
-	while (len > 0) {
-		n = pread(fd, buf, len < (off_t)sizeof(buf) ? (size_t)len : sizeof(buf), off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		EVP_DigestUpdate(sha, buf, (size_t)n);
-		EVP_DigestUpdate(md5, buf, (size_t)n);
-		off += n;
-		len -= n;
-	}
-	if (EVP_DigestFinal_ex(sha, d, &dl) != 1)
-		goto fail;
-	for (i = 0; i < 32; i++)
-		snprintf(sha_hex + 2 * i, 3, "%02x", d[i]);
-	if (EVP_DigestFinal_ex(md5, d, &dl) != 1)
-		goto fail;
-	EVP_EncodeBlock((unsigned char *)md5_b64, d, 16);
-	rc = 0;
-fail:
-	EVP_MD_CTX_free(sha);
-	EVP_MD_CTX_free(md5);
-	return rc;
-}
-
-/* The object's headers: type, cache policy, the uploader's metadata. */
-static struct curl_slist *
-v4_object_headers(const struct store_put *p)
-{
-	struct curl_slist *h = NULL;
-	char name[V4_NAME_MAX], *line;
-
-	line = xasprintf("Content-Type: %s", p->content_type != NULL ? p->content_type :
-	    "application/octet-stream");
-	h = curl_slist_append(h, line);
-	free(line);
-	/* Tenants' files: no shared cache may keep a copy. */
-	h = curl_slist_append(h, "Cache-Control: private");
-	/* No identity (who uploaded, for which customer): a presigned link
-	 * shows every x-amz-meta-* header to whoever holds it (store.h). */
-	if (p->original_name != NULL && p->original_name[0] != '\0') {
-		store_s3_meta_encode(p->original_name, name, sizeof(name));
-		line = xasprintf("x-amz-meta-original-name: %s", name);
-		h = curl_slist_append(h, line);
-		free(line);
-	}
-	return h;
-}
-
 /*
  * Whether a failed upload may still have left an object: when S3's answer
  * was lost after the request reached it, or when it answered 2xx and the
@@ -212,7 +148,7 @@ static enum err
 v4_put_single(struct s3req *s, const char *key, const struct store_put *p, const char *sha,
     const char **errstr)
 {
-	struct curl_slist *h = v4_object_headers(p);
+	struct curl_slist *h = s3req_object_headers(p);
 	struct s3req_in q = { .method = "PUT", .key = key, .sha256 = sha, .fd = p->fd,
 	    .off = p->offset, .len = p->length };
 	struct s3req_out r = { 0 };
@@ -240,135 +176,48 @@ v4_put_single(struct s3req *s, const char *key, const struct store_put *p, const
 	return rc;
 }
 
-/* One part: its own SHA-256 and MD5, so S3 checks every byte. */
-static enum err
-v4_put_part(struct s3req *s, const char *key, const char *upload_id, int num,
-    const struct store_put *p, off_t off, off_t len, char etag[80], const char **errstr)
-{
-	struct curl_slist *h = NULL;
-	struct s3req_out r = { 0 };
-	char sha[65], md5[25], *line, *eid = sigv4_uri_encode(upload_id, 0);
-	char *query = xasprintf("partNumber=%d&uploadId=%s", num, eid);
-	struct s3req_in q = { .method = "PUT", .key = key, .query = query, .sha256 = sha,
-	    .fd = p->fd, .off = off, .len = len };
-	enum err rc;
-
-	free(eid);
-	if (v4_range_digest(p->fd, off, len, sha, md5) == -1) {
-		free(query);
-		*errstr = "S3 put: reading the body file for a part's digest failed";
-		return ERR_SYS;
-	}
-	line = xasprintf("Content-MD5: %s", md5);
-	h = curl_slist_append(h, line);
-	free(line);
-	q.headers = h;
-	s3req_perform_retry(s, &q, &r);
-	if ((rc = s3req_result(s, &r, "put (part)", errstr)) == ERR_OK) {
-		if (r.etag[0] == '\0') {
-			*errstr = "S3 put: a part's answer had no ETag";
-			rc = ERR_BACKEND;
-		}
-		memcpy(etag, r.etag, 80);
-	}
-	curl_slist_free_all(h);
-	s3req_out_free(&r);
-	free(query);
-	return rc;
-}
-
 /*
- * Multipart upload: initiate (with the object's headers), the parts in
- * order from the body file (memory: one part's digest buffer, and the
- * ETags), complete; abort on any failure so no parts are left billed.
+ * Multipart upload (s3multi.c): begin (with the object's headers), the
+ * parts in order from the body file, complete; abort on any failure so no
+ * parts are left billed.
  */
 static enum err
 v4_put_multipart(struct s3req *s, const char *key, const struct store_put *p,
     const char **errstr)
 {
-	struct curl_slist *h = v4_object_headers(p);
-	struct s3req_in q = { .method = "POST", .key = key, .query = "uploads", .len = -1 };
-	struct s3req_out r = { 0 };
-	char upload_id[512] = "", sha[65], (*etags)[80] = NULL, *eid = NULL, *query = NULL;
-	char *xml = NULL;
-	size_t xmllen, used;
+	char upload_id[STORE_UPLOAD_ID_MAX];
+	struct store_part *parts;
 	int64_t nparts = (p->length + s->part_size - 1) / s->part_size, i;
-	xmlDocPtr doc;
 	off_t off, len;
-	unsigned char d[32];
-	unsigned int dl;
 	enum err rc;
+	int completing = 0;
 
-	if (nparts > V4_PARTS_MAX) {
+	if (nparts > S3MULTI_PARTS_MAX) {
 		*errstr = "S3 put: more than 10000 parts (raise [s3] part_size)";
-		curl_slist_free_all(h);
 		return ERR_INTERNAL;
 	}
-	q.headers = h;
-	s3req_perform_retry(s, &q, &r);
-	curl_slist_free_all(h);
-	if ((rc = s3req_result(s, &r, "put (initiate multipart)", errstr)) != ERR_OK)
-		goto done;
-	if ((doc = s3req_xml(&r)) != NULL) {
-		s3req_child_text(xmlDocGetRootElement(doc), "UploadId", upload_id, sizeof(upload_id));
-		xmlFreeDoc(doc);
-	}
-	if (upload_id[0] == '\0') {
-		*errstr = "S3 put: initiating the multipart upload gave no UploadId";
-		rc = ERR_BACKEND;
-		goto done;
-	}
-	etags = xcalloc((size_t)nparts, sizeof(*etags));
+	if ((rc = s3multi_begin(s, key, p, upload_id, errstr)) != ERR_OK)
+		return rc;
+	parts = xcalloc((size_t)nparts, sizeof(*parts));
 	s->last_parts = (int)nparts;
 	for (i = 0, off = 0; i < nparts; i++, off += len) {
 		len = p->length - off < s->part_size ? p->length - off : (off_t)s->part_size;
-		if ((rc = v4_put_part(s, key, upload_id, (int)i + 1, p, p->offset + off, len,
-		    etags[i], errstr)) != ERR_OK)
+		if ((rc = s3multi_part(s, key, upload_id, (int)i + 1, p->fd, p->offset + off,
+		    len, &parts[i], errstr)) != ERR_OK)
 			goto done;
 	}
-	/* One allocation: a part's line is at most 36 + 10 + 79 bytes. */
-	xmllen = (size_t)nparts * 128 + 64;
-	xml = xmalloc(xmllen);
-	used = (size_t)snprintf(xml, xmllen, "<CompleteMultipartUpload>");
-	for (i = 0; i < nparts; i++)
-		used += (size_t)snprintf(xml + used, xmllen - used,
-		    "<Part><PartNumber>%" PRId64 "</PartNumber><ETag>%s</ETag></Part>", i + 1,
-		    etags[i]);
-	snprintf(xml + used, xmllen - used, "</CompleteMultipartUpload>");
-	EVP_Digest(xml, strlen(xml), d, &dl, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++)
-		snprintf(sha + 2 * i, 3, "%02x", d[i]);
-	eid = sigv4_uri_encode(upload_id, 0);
-	query = xasprintf("uploadId=%s", eid);
-	q = (struct s3req_in){ .method = "POST", .key = key, .query = query, .sha256 = sha,
-	    .mem = xml, .len = -1 };
-	s3req_perform_retry(s, &q, &r);
-	/* CompleteMultipartUpload may say 200 and put an <Error> in the body. */
-	if (r.cc == CURLE_OK && r.status == 200 && r.body != NULL &&
-	    strstr(r.body, "<Error>") != NULL) {
-		s3req_parse_error(&r);
-		r.status = 500;
-	}
-	rc = s3req_result(s, &r, "put (complete multipart)", errstr);
+	completing = 1;
+	rc = s3multi_complete(s, key, upload_id, parts, (int)nparts, errstr);
 done:
-	if (rc != ERR_OK && upload_id[0] != '\0') {
-		struct s3req_out ar = { 0 };
+	if (rc != ERR_OK) {
+		const char *why = NULL;
 
-		free(query);
-		free(eid);
-		eid = sigv4_uri_encode(upload_id, 0);
-		query = xasprintf("uploadId=%s", eid);
-		q = (struct s3req_in){ .method = "DELETE", .key = key, .query = query, .len = -1 };
-		s3req_perform(s, &q, &ar);	/* abort: the parts go */
-		s3req_out_free(&ar);
-		if (v4_may_have_landed(&r))
+		s3multi_abort(s, key, upload_id, &why);	/* the parts go */
+		/* A completion whose answer was lost may have made the object. */
+		if (completing)
 			v4_undo(s, key);
 	}
-	s3req_out_free(&r);
-	free(etags);
-	free(xml);
-	free(eid);
-	free(query);
+	free(parts);
 	return rc;
 }
 
@@ -388,7 +237,7 @@ store_s3v4_put(void *h, const char *key, const struct store_put *p, const char *
 	if (p->sha256_hex != NULL && p->sha256_hex[0] != '\0')
 		return v4_put_single(s, key, p, p->sha256_hex, errstr);
 	/* The caller had no SHA-256 at hand: S3 V4 wants it, so compute it. */
-	if (v4_range_digest(p->fd, p->offset, p->length, sha, md5) == -1) {
+	if (s3req_range_digest(p->fd, p->offset, p->length, sha, md5) == -1) {
 		*errstr = "S3 put: reading the body file for its SHA-256 failed";
 		return ERR_SYS;
 	}
@@ -429,17 +278,6 @@ store_s3v4_del(void *h, const char *key, const char **errstr)
 	return rc == ERR_NOTFOUND ? ERR_OK : rc;	/* idempotent */
 }
 
-/* "2026-12-03T09:25:57.839Z" as seconds since the epoch (0 if unparsable). */
-static time_t
-v4_iso_time(const char *t)
-{
-	struct tm tm = { 0 };
-
-	if (strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-		return 0;
-	return timegm(&tm);
-}
-
 /* Deliver one ListObjectsV2 page; *more and token say where the next starts. */
 static int
 v4_list_page(const struct s3req_out *r, store_list_cb cb, void *arg, int *more, char *token,
@@ -462,7 +300,7 @@ v4_list_page(const struct s3req_out *r, store_list_cb cb, void *arg, int *more, 
 		s3req_child_text(n, "Size", size, sizeof(size));
 		s3req_child_text(n, "LastModified", mtime, sizeof(mtime));
 		(*got)++;
-		stopped = cb(arg, key, strtoll(size, NULL, 10), v4_iso_time(mtime)) != 0;
+		stopped = cb(arg, key, strtoll(size, NULL, 10), s3req_iso_time(mtime)) != 0;
 	}
 	s3req_child_text(root, "IsTruncated", trunc, sizeof(trunc));
 	s3req_child_text(root, "NextContinuationToken", token, tokenlen);
@@ -640,4 +478,9 @@ const struct store_backend store_s3v4_backend = {
 	.list = store_s3v4_list,
 	.ping = store_s3v4_ping,
 	.presign = store_s3v4_presign,
+	.begin_upload = s3multi_begin,
+	.upload_part = s3multi_part,
+	.complete_upload = s3multi_complete,
+	.abort_upload = s3multi_abort,
+	.list_uploads = s3multi_list,
 };

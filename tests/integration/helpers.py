@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import struct
 import subprocess
@@ -119,12 +120,16 @@ def is_s3(stack):
     return stack.env["STORAGE_TYPE"] == "s3"
 
 
-def s3_request(stack, method, key=None, query=None):
+def s3_request(stack, method, key=None, query=None, sub=None):
     """One request to the stack's S3 peer, signed with its credentials
     (Signature V2 in the Authorization header, path style). key None means
-    the bucket itself (canonical resource "/bucket/", as AWS signs it)."""
+    the bucket itself (canonical resource "/bucket/", as AWS signs it).
+    sub: S3 sub-resources ({"uploads": None}, {"uploadId": id}), which V2
+    signs as part of the resource, sorted."""
     bucket = stack.env["S3_BUCKET_NAME"]
     path = f"/{bucket}/" + (urllib.parse.quote(key) if key is not None else "")
+    if sub:
+        path += "?" + "&".join(k if v is None else f"{k}={v}" for k, v in sorted(sub.items()))
     # The time in x-amz-date (AWS then signs an empty Date line and the
     # header among the x-amz-* ones; s3rver reads it only from there).
     date = email.utils.formatdate(usegmt=True)
@@ -331,6 +336,16 @@ def fcgi_request(sock_path, path, method="GET", params=None, timeout=10):
         if line.lower().startswith("status:"):
             status = int(line.split()[1])
     return status, payload
+
+
+def kill_worker_serving(stack, fragment):
+    """SIGKILL the worker whose request URI holds fragment (an upload's
+    id, say) once the pool status shows it; its pid."""
+    victim = stack.wait_for(lambda: next(
+        (p["pid"] for p in stack.status()["processes"]
+         if fragment in (p.get("requestUri") or "")), None), what="its worker")
+    os.kill(victim, signal.SIGKILL)
+    return victim
 
 
 def settle(stack, t):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import invariants
 from conftest import ROOT
-from helpers import (MiB, Tenant, object_info, objects_of, output_dir, pdf_of_size,
-                     read_object)
+from helpers import (MiB, Tenant, kill_worker_serving, object_info, objects_of, output_dir,
+                     pdf_of_size, read_object)
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTETS = "application/offset+octet-stream"
@@ -324,11 +324,7 @@ def test_worker_killed_before_commit_head_finishes(stack):
     th.start()
     stack.wait_for(lambda: "pausing 20001 ms tus-after-put" in stack.log_text(),
                    timeout=30, what="the paused PATCH")
-    upload_id = url.rsplit("/", 1)[1]
-    victim = stack.wait_for(lambda: next(
-        (p["pid"] for p in stack.status()["processes"]
-         if upload_id in (p.get("requestUri") or "")), None), what="its worker")
-    os.kill(victim, signal.SIGKILL)
+    kill_worker_serving(stack, url.rsplit("/", 1)[1])
     th.join()
     assert result["r"].status_code in (502, 503), result["r"].text
     q = t.quota()
