@@ -8,6 +8,7 @@ CORS: [server] cors_origins, rendered for nginx by `cofferctl cors`;
 nginx answers an allowed origin's preflight itself, before authentication,
 and labels every answer to it (errors included); an origin not configured
 gets no CORS header at all."""
+import hashlib
 import json
 import os
 import shutil
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, Tenant, claims_for, output_dir, pdf_of_size, run_browser_test, sign_jwt
+from helpers import (ROOT, Tenant, claims_for, output_dir, pdf_of_size, read_object,
+                     run_browser_test, sign_jwt)
 
 APP = "https://app.example.com"   # conftest.CORS_APP_ORIGIN
 OTHER = "https://evil.example.com"
@@ -84,7 +86,10 @@ def test_answers_to_an_allowed_origin_are_labelled_errors_included(cors_stack):
     assert r.status_code == 200
     assert r.headers["Access-Control-Allow-Origin"] == APP
     exposed = {h.strip() for h in r.headers["Access-Control-Expose-Headers"].split(",")}
-    assert {"Location", "Upload-Offset", "Upload-Length", "X-Request-Id", "Retry-After"} <= exposed
+    # tus: what tus-js-client reads, and the file a finished upload names
+    # (a resume whose HEAD finds it complete).
+    assert {"Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable",
+            "Coffer-File-Id", "Coffer-File-Path", "X-Request-Id", "Retry-After"} <= exposed
     assert "Access-Control-Allow-Methods" not in r.headers      # preflight only
     # nginx's own 401 (auth_request), cofferd's 507 and 415: the page can read them.
     r = cors_stack.request("GET", "/api/storage/quota", headers={**o, "Authorization": "Bearer x.y.z"})
@@ -197,19 +202,80 @@ def _client_fixtures(stack):
     assert tight.upload(pdf_of_size(10 * 1024)).status_code == 200
     now = int(time.time())
     expired = sign_jwt(stack, claims_for(main.id, user="react-main", iat=now - 700, exp=now - 120))
-    return {"main": {"token": main.token}, "near": {"token": near.token},
-            "tight": {"token": tight.token}, "expired": {"token": expired}}
+    # Resumable uploads: an empty tenant with two tokens of one user (the
+    # second one stands for a refreshed token), and one that 20 MiB does
+    # not fit (the starter plan allows 50 MiB a file).
+    big = Tenant(stack, user="react-tus")
+    full = Tenant(stack, limit=10 * 1024 * 1024, user="react-full")
+    tenants = {"main": main, "tight": tight, "tus": big, "full": full}
+    return tenants, {"main": {"token": main.token}, "near": {"token": near.token},
+                     "tight": {"token": tight.token}, "expired": {"token": expired},
+                     "tus": {"token": big.token, "token2": big.issue("member")},
+                     "full": {"token": full.token}}
+
+
+def _big_pdf(path, n):
+    """n bytes libmagic calls a PDF, random after the header (so that a
+    byte out of place shows), written to path; returns the bytes."""
+    head, tail = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", b"\n%%EOF\n"
+    data = head + os.urandom(n - len(head) - len(tail)) + tail
+    path.write_bytes(data)
+    return data
 
 
 @pytest.mark.parametrize("major", ["19", "18"])
-def test_react_package_in_chromium_from_another_origin(cors_stack, react_apps, major):
+def test_react_package_in_chromium_from_another_origin(cors_stack, react_apps, major, tmp_path):
     """tests/clients/react.test.mjs: the hook and the card, cross-origin,
-    in an app on React 19 and in one on React 18."""
+    in an app on React 19 and in one on React 18; then, on the server, what
+    its uploads left: the files above the threshold came through tus whole,
+    the small one as one POST, the refused ones charged nothing."""
+    tenants, fixtures = _client_fixtures(cors_stack)
+    files = {"card": tmp_path / "survey 2026.pdf", "resume": tmp_path / "contract-big.pdf"}
+    data = {k: _big_pdf(p, 20 * 1024 * 1024) for k, p in files.items()}
+    access_log = Path(cors_stack.env["COFFER_LOG_DIR"]) / "nginx-access.log"
+    log_from = access_log.stat().st_size
+    out = output_dir() / "clients" / f"react{major}-uploads.json"
+    out.unlink(missing_ok=True)
     run_browser_test(ROOT / "tests" / "clients" / "react.test.mjs",
                      {"COFFER_URL": cors_stack.url, "APP_URL": react_apps[major],
-                      "COFFER_CLIENT_FIXTURES": json.dumps(_client_fixtures(cors_stack)),
+                      "COFFER_CLIENT_FIXTURES": json.dumps(fixtures),
+                      "COFFER_CLIENT_FILES": json.dumps({k: str(p) for k, p in files.items()}),
                       "COFFER_SHOTS": f"react{major}"},
                      Path("clients") / f"react{major}.test.log")
+
+    uploaded = json.loads(out.read_text())
+    with access_log.open("rb") as f:
+        f.seek(log_from)
+        requests = [line.split(b'"')[1].decode() for line in f if b'"' in line]
+    big = tenants["tus"]
+    for key in ("card", "resume"):
+        u = uploaded["card" if key == "card" else "resumed"]
+        # Through the tus route: its upload row, completed, of this length,
+        # and its chunks in nginx's log; the stored object is the file.
+        row = big.db("SELECT upload_length, upload_offset, completed_at IS NOT NULL FROM tus_uploads"
+                     f" WHERE customer_id = :customer AND id = '{u['fileId']}'")
+        assert row == f"{len(data[key])}|{len(data[key])}|t", (key, row)
+        assert any(r.startswith(f"PATCH /api/storage/uploads/{u['fileId']} ") for r in requests), key
+        assert read_object(cors_stack, u["filePath"]) == data[key], key
+        assert big.db(f"SELECT sha256, size FROM files WHERE id = '{u['fileId']}'") == \
+            f"{hashlib.sha256(data[key]).hexdigest()}|{len(data[key])}"
+    # The resumed one: its second attempt asked the server where it stood.
+    assert any(r.startswith(f"HEAD /api/storage/uploads/{uploaded['resumed']['fileId']} ") for r in requests)
+    q = big.quota()
+    assert (q["used"], q["reserved"]) == (2 * 20 * 1024 * 1024, 0), q
+    assert big.stored_sum() == q["used"]
+    # Below the threshold: one multipart POST, no upload row.
+    small = tenants["main"].db("SELECT count(*) FROM tus_uploads WHERE customer_id = :customer"
+                               f" AND id = '{uploaded['small']['fileId']}'")
+    assert small == "0"
+    assert read_object(cors_stack, uploaded["small"]["filePath"])[:9] == b"%PDF-1.4\n"
+    # Refused at creation (507 for "full", 413 for "tight"): nothing
+    # reserved, no upload row, nothing charged.
+    for name in ("full", "tight"):
+        t = tenants[name]
+        assert t.db("SELECT count(*) FROM tus_uploads WHERE customer_id = :customer") == "0", name
+        assert t.quota()["reserved"] == 0, name
+    assert tenants["full"].quota()["used"] == 0
 
 
 # ---- the PHP client under PHPUnit -------------------------------------------

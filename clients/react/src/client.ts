@@ -1,6 +1,14 @@
 // The HTTP side: Coffer's JSON answers in, CofferError out. fetch for the
 // small calls, XMLHttpRequest for uploads (fetch reports no upload
-// progress in browsers).
+// progress in browsers); files at or above a threshold go resumable, over
+// tus with tus-js-client (resumable.ts).
+
+import {
+  CofferError, aborted, authHeader, join, percentOf, settle, unreachable, type TokenGetter,
+} from "./http";
+import { resumableUpload } from "./resumable";
+
+export { CofferError };
 
 /** What `useStorage` and `createCofferClient` need to reach Coffer. */
 export interface CofferOptions {
@@ -10,8 +18,17 @@ export interface CofferOptions {
    * Returns the bearer credential (a JWT or an API key) for each request;
    * called every time, so a refreshed token is picked up at once.
    */
-  getToken: () => string | null | undefined | Promise<string | null | undefined>;
+  getToken: TokenGetter;
+  /**
+   * Files of this many bytes or more are uploaded resumably (tus, in
+   * 4 MiB chunks; see README). Default 8 MiB (DEFAULT_RESUMABLE_THRESHOLD);
+   * 0 or Infinity: every file in one POST.
+   */
+  resumableThreshold?: number;
 }
+
+/** The default `resumableThreshold`: 8 MiB, as the dashboard's. */
+export const DEFAULT_RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
 
 /** GET /api/storage/quota (the seed's StorageQuota, plus Coffer's fields). */
 export interface StorageQuota {
@@ -71,10 +88,26 @@ export interface UploadOptions {
   subcategory?: string;
   entityId?: string;
   metadata?: Record<string, unknown>;
-  /** Called as the browser sends the body. */
+  /**
+   * Called as the browser sends the file; `loaded` never goes back, even
+   * when a resumable upload sends a chunk again, and ends at `total`.
+   */
   onProgress?: (progress: UploadProgress) => void;
-  /** Aborts the upload (the promise rejects with code "ABORTED"). */
+  /**
+   * Aborts the upload (the promise rejects with code "ABORTED"). A
+   * resumable upload is kept on the server, its space still reserved, so
+   * that uploading the same file again resumes it (until it expires,
+   * 24 hours by default); see `terminateOnAbort`.
+   */
   signal?: AbortSignal;
+  /** This upload's threshold, instead of the client's `resumableThreshold`. */
+  resumableThreshold?: number;
+  /**
+   * Aborting a resumable upload also deletes it on the server (tus
+   * termination), which gives its reserved space back at once; the same
+   * file then starts from the beginning. Default false.
+   */
+  terminateOnAbort?: boolean;
 }
 
 export interface UploadProgress {
@@ -95,55 +128,6 @@ export interface UploadResult {
   [key: string]: unknown;
 }
 
-/**
- * A refusal from Coffer, or a failure to reach it. `code` is Coffer's
- * machine code (QUOTA_EXCEEDED, MIME_NOT_ALLOWED, TOKEN_EXPIRED, ...), or
- * NETWORK_ERROR / ABORTED / BAD_RESPONSE from the client itself; `status`
- * the HTTP status (0 without an answer); `body` the whole JSON answer
- * (a 507 carries used, limit, needed and maxFileSize).
- */
-export class CofferError extends Error {
-  readonly code: string;
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-
-  constructor(message: string, code: string, status: number, body: Record<string, unknown> = {}) {
-    super(message);
-    this.name = "CofferError";
-    this.code = code;
-    this.status = status;
-    this.body = body;
-  }
-}
-
-function join(base: string, path: string): string {
-  return base.replace(/\/+$/, "") + path;
-}
-
-async function authHeader(opts: CofferOptions): Promise<Record<string, string>> {
-  const token = await opts.getToken();
-  return token ? { Authorization: `Bearer ${token}` } : {};
-}
-
-function parse(status: number, text: string): Record<string, unknown> {
-  try {
-    const body = JSON.parse(text);
-    if (body && typeof body === "object") return body as Record<string, unknown>;
-  } catch {
-    /* not JSON: below */
-  }
-  throw new CofferError(`Unexpected answer from the storage service (HTTP ${status})`,
-    "BAD_RESPONSE", status);
-}
-
-// Coffer's answer → data, or a CofferError with its code.
-function settle<T>(status: number, text: string): T {
-  const body = parse(status, text);
-  if (status >= 200 && status < 300 && body.success !== false) return body.data as T;
-  throw new CofferError(String(body.error || `HTTP ${status}`),
-    String(body.code || (status ? `HTTP_${status}` : "NETWORK_ERROR")), status, body);
-}
-
 export interface CofferClient {
   quota(): Promise<StorageQuota>;
   stats(): Promise<StorageStats>;
@@ -154,7 +138,7 @@ export interface CofferClient {
 /** A small client over Coffer's storage API; the hook is built on it. */
 export function createCofferClient(opts: CofferOptions): CofferClient {
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = await authHeader(opts);
+    const headers: Record<string, string> = await authHeader(opts.getToken);
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let res: Response;
     try {
@@ -170,22 +154,25 @@ export function createCofferClient(opts: CofferOptions): CofferClient {
   }
 
   async function upload(file: Blob, options: UploadOptions, fileName?: string): Promise<UploadResult> {
-    const form = new FormData();
     const name = fileName ?? (file as File).name ?? "upload";
+    const threshold = options.resumableThreshold ?? opts.resumableThreshold ?? DEFAULT_RESUMABLE_THRESHOLD;
+    if (threshold > 0 && file.size >= threshold) {
+      return resumableUpload(file, name, options, { baseUrl: opts.baseUrl, getToken: opts.getToken });
+    }
+    const form = new FormData();
     form.append("category", options.category);
     if (options.subcategory) form.append("subcategory", options.subcategory);
     if (options.entityId) form.append("entityId", options.entityId);
     if (options.metadata) form.append("metadata", JSON.stringify(options.metadata));
     form.append("file", file, name);   // last: Coffer reads the fields first
-    const headers = await authHeader(opts);
+    const headers = await authHeader(opts.getToken);
     return new Promise<UploadResult>((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", join(opts.baseUrl, "/api/storage/upload"));
       for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
       xhr.upload.onprogress = (e) => {
         if (!options.onProgress || !e.lengthComputable) return;
-        options.onProgress({ loaded: e.loaded, total: e.total,
-          percent: e.total ? Math.min(100, Math.floor((e.loaded / e.total) * 100)) : 0 });
+        options.onProgress({ loaded: e.loaded, total: e.total, percent: percentOf(e.loaded, e.total) });
       };
       xhr.onload = () => {
         try {
@@ -194,13 +181,11 @@ export function createCofferClient(opts: CofferOptions): CofferClient {
           reject(err);
         }
       };
-      xhr.onerror = () => reject(new CofferError(
-        "The upload could not reach the storage service. Check your connection and try again.",
-        "NETWORK_ERROR", 0));
-      xhr.onabort = () => reject(new CofferError("The upload was cancelled.", "ABORTED", 0));
+      xhr.onerror = () => reject(unreachable());
+      xhr.onabort = () => reject(aborted());
       if (options.signal) {
         if (options.signal.aborted) {
-          reject(new CofferError("The upload was cancelled.", "ABORTED", 0));
+          reject(aborted());
           return;
         }
         options.signal.addEventListener("abort", () => xhr.abort(), { once: true });

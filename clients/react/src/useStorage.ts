@@ -20,7 +20,11 @@ export interface UseStorageResult {
   loading: boolean;
   /** The last failure (cleared by the next success); `code` is Coffer's. */
   error: CofferError | null;
-  /** Upload one file; resolves with Coffer's answer, rejects with a CofferError. */
+  /**
+   * Upload one file; resolves with Coffer's answer, rejects with a
+   * CofferError. At or above `resumableThreshold` it goes resumable (tus),
+   * with the same answer, progress and errors.
+   */
   uploadFile: (file: File | Blob, options: UploadOptions) => Promise<UploadResult>;
   /** Delete by storage key (the upload's filePath); refreshes afterwards. */
   deleteFile: (filePath: string) => Promise<void>;
@@ -45,7 +49,9 @@ export function limitFlags(quota: StorageQuota | null): { isNearLimit: boolean; 
   return { isNearLimit: quota.percentage > 80, isOverLimit: quota.percentage >= 100 };
 }
 
-export function useStorage({ baseUrl, getToken, autoLoad = true }: UseStorageOptions): UseStorageResult {
+export function useStorage({
+  baseUrl, getToken, resumableThreshold, autoLoad = true,
+}: UseStorageOptions): UseStorageResult {
   const [quota, setQuota] = useState<StorageQuota | null>(null);
   const [stats, setStats] = useState<StorageStats | null>(null);
   const [busy, setBusy] = useState(0);
@@ -55,8 +61,9 @@ export function useStorage({ baseUrl, getToken, autoLoad = true }: UseStorageOpt
   // function is a new object on every render).
   const tokenRef = useRef(getToken);
   tokenRef.current = getToken;
-  const client = useMemo(() => createCofferClient({ baseUrl, getToken: () => tokenRef.current() }),
-    [baseUrl]);
+  const client = useMemo(() => createCofferClient({
+    baseUrl, getToken: () => tokenRef.current(), resumableThreshold,
+  }), [baseUrl, resumableThreshold]);
   // Answers of a hook that has unmounted, or of an older call, are dropped.
   const alive = useRef(true);
   useEffect(() => {

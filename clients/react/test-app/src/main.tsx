@@ -32,9 +32,16 @@ function HookProbe() {
   );
 }
 
+// Where a test puts a large file for the hook (Playwright's setInputFiles
+// hands the browser a file on disk, without copying it through the page).
+function FilePick() {
+  return <input id="pick" type="file" aria-label="A file for the hook" hidden />;
+}
+
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <HookProbe />
+    <FilePick />
     <StorageDashboard baseUrl={baseUrl} getToken={getToken} category="documents"
       subcategory="leases" upgradeUrl="/upgrade" />
   </StrictMode>,
