@@ -54,7 +54,8 @@ static const struct db_stmt quota_st_commit = {
 	" RETURNING c.customer_id, c.storage_used AS used,"
 	"  coffer_effective_limit(c, " QUOTA_PLAN("storage_limit") ") AS lim),"
 	QUOTA_SQL_STORED("coalesce($3, f.uploaded_by)")
-	" SELECT f.size, (SELECT count(*) FROM u), (SELECT count(*) FROM a) FROM f",
+	" SELECT f.size, (SELECT count(*) FROM u), (SELECT count(*) FROM a), "
+	QUOTA_SQL_NOTES " FROM f",
 	3
 };
 
@@ -110,11 +111,12 @@ static const struct db_stmt quota_st_release = {
 	" FROM f JOIN c USING (customer_id) RETURNING 1),"		\
 	" e AS ("							\
 	" INSERT INTO storage_events (customer_id, type, file_id, storage_key, size, used," \
-	"  quota_limit, actor)"						\
-	" SELECT f.customer_id, 'file.deleted', f.id, f.storage_key, f.size, c.used, c.lim, $3" \
-	" FROM f JOIN c USING (customer_id) RETURNING 1)"		\
-	" SELECT f.id, f.storage_key, f.size, (SELECT count(*) FROM u), (SELECT count(*) FROM a)" \
-	" FROM f"
+	"  quota_limit, actor, announce_after_commit)"			\
+	" SELECT f.customer_id, 'file.deleted', f.id, f.storage_key, f.size, c.used, c.lim, $3," \
+	"  true FROM f JOIN c USING (customer_id)"			\
+	QUOTA_SQL_EVENT_NOTE ")"					\
+	" SELECT f.id, f.storage_key, f.size, (SELECT count(*) FROM u), (SELECT count(*) FROM a)," \
+	" " QUOTA_SQL_NOTES " FROM f"
 
 static const struct db_stmt quota_st_delete_id = {
 	"quota_delete_id", QUOTA_DELETE_SQL("id = $2::uuid"), 3
@@ -122,6 +124,12 @@ static const struct db_stmt quota_st_delete_id = {
 
 static const struct db_stmt quota_st_delete_key = {
 	"quota_delete_key", QUOTA_DELETE_SQL("storage_key = $2"), 3
+};
+
+static const struct db_stmt quota_st_announce = {
+	"quota_announce",
+	"SELECT coffer_announce($1::text[])",
+	1
 };
 
 static const struct db_stmt quota_st_object_removed = {
@@ -275,6 +283,29 @@ quota_refused(PGconn *pg, const char *customer_id, int64_t size, int64_t charged
 	return ERR_QUOTA;
 }
 
+const char *
+quota_notes(const PGresult *res, int col)
+{
+	if (PQntuples(res) < 1 || PQnfields(res) <= col || PQgetisnull(res, 0, col))
+		return NULL;
+	return PQgetvalue(res, 0, col);
+}
+
+void
+quota_announce(PGconn *pg, const char *notes)
+{
+	const char *params[1] = { notes }, *errstr = NULL;
+	PGresult *done = NULL;
+
+	if (notes == NULL)
+		return;
+	if (db_run(pg, &quota_st_announce, params, &done, &errstr) != ERR_OK) {
+		log_warnx("announcing events: %s", errstr != NULL ? errstr : "?");
+		return;
+	}
+	PQclear(done);
+}
+
 enum err
 quota_commit(PGconn *pg, const char *customer_id, const char *file_id,
     const char *actor, const char **errstr)
@@ -286,6 +317,7 @@ quota_commit(PGconn *pg, const char *customer_id, const char *file_id,
 	if ((rc = db_run(pg, &quota_st_commit, params, &res, errstr)) != ERR_OK)
 		return rc;
 	if (PQntuples(res) == 1) {
+		quota_announce(pg, quota_notes(res, 3));
 		PQclear(res);
 		return ERR_OK;
 	}
@@ -339,6 +371,7 @@ quota_delete_by(PGconn *pg, const struct db_stmt *st, const char *customer_id,
 	snprintf(out->file_id, sizeof(out->file_id), "%s", PQgetvalue(res, 0, 0));
 	out->storage_key = xstrdup(PQgetvalue(res, 0, 1));
 	out->size = quota_int64(res, 0, 2);
+	quota_announce(pg, quota_notes(res, 5));
 	PQclear(res);
 	return ERR_OK;
 }
@@ -586,6 +619,16 @@ quota_recalculate_all(PGconn *pg, const char *actor, quota_recalc_cb cb, void *a
 /* One batch in one transaction; *n gets the number of rows seen and
  * after_at/after_id move past the last of them.  settled hears about each
  * row acted on once the batch has committed, never before. */
+static void
+quota_free_notes(char **notes, int n)
+{
+	int i;
+
+	for (i = 0; notes != NULL && i < n; i++)
+		free(notes[i]);
+	free(notes);
+}
+
 static enum err
 quota_settle_batch(PGconn *pg, const char *const params[5], quota_exists_fn exists,
     quota_settled_fn settled, void *arg, const char *actor, struct quota_settled *got,
@@ -594,6 +637,7 @@ quota_settle_batch(PGconn *pg, const char *const params[5], quota_exists_fn exis
 	PGresult *res = NULL, *r2 = NULL;
 	struct quota_pending p;
 	signed char *done = NULL;	/* per row: 0 untouched, 1 committed, 2 released */
+	char **notes = NULL;		/* per row: what a commit has to announce */
 	enum err rc;
 	int i, verdict;
 
@@ -605,6 +649,7 @@ quota_settle_batch(PGconn *pg, const char *const params[5], quota_exists_fn exis
 	if ((rc = db_run(pg, &quota_st_pending, params, &res, errstr)) != ERR_OK)
 		goto fail;
 	done = xcalloc((size_t)PQntuples(res) + 1, 1);
+	notes = xcalloc((size_t)PQntuples(res) + 1, sizeof(*notes));
 	for (i = 0; i < PQntuples(res); i++) {
 		const char *p3[3] = { PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), actor };
 
@@ -622,6 +667,8 @@ quota_settle_batch(PGconn *pg, const char *const params[5], quota_exists_fn exis
 			goto fail;
 		if (PQntuples(r2) == 1) {
 			done[i] = verdict ? 1 : 2;
+			if (verdict && quota_notes(r2, 3) != NULL)
+				notes[i] = xstrdup(quota_notes(r2, 3));
 			if (verdict)
 				got->committed++;
 			else
@@ -636,6 +683,8 @@ quota_settle_batch(PGconn *pg, const char *const params[5], quota_exists_fn exis
 	}
 	if ((rc = db_cmd(pg, "COMMIT", errstr)) != ERR_OK)
 		goto fail;
+	for (i = 0; i < *n; i++)
+		quota_announce(pg, notes[i]);
 	for (i = 0; settled != NULL && i < *n; i++) {
 		if (done[i] == 0)
 			continue;
@@ -646,9 +695,11 @@ quota_settle_batch(PGconn *pg, const char *const params[5], quota_exists_fn exis
 		settled(arg, &p, done[i] == 1);
 	}
 	PQclear(res);
+	quota_free_notes(notes, *n);
 	free(done);
 	return ERR_OK;
 fail:
+	quota_free_notes(notes, PQntuples(res));
 	PQclear(res);
 	free(done);
 	(void)db_cmd(pg, "ROLLBACK", NULL);

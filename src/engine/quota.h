@@ -128,6 +128,19 @@ enum err quota_refused(PGconn *pg, const char *customer_id, int64_t size, int64_
     struct quota_refusal *why, const char **errstr);
 
 /*
+ * NOTIFY coffer_events with notes (a text[] literal: the NOTIFY payloads a
+ * statement returned for the events it wrote), in a transaction of its
+ * own: call it once those events have committed (sql/011 says why not
+ * before).  NULL: nothing to announce.  A failure is logged, not
+ * returned: the events are in the outbox whether or not anyone was woken
+ * up.
+ */
+void quota_announce(PGconn *pg, const char *notes);
+
+/* Column col of res's first row, or NULL when SQL NULL or absent. */
+const char *quota_notes(const PGresult *res, int col);
+
+/*
  * The one-statement upload (the object is already written and durable
  * under up->storage_key): if the customer is active, size <= the plan's
  * max_file_size and used + reserved + charged stays within the limit,

@@ -30,6 +30,18 @@
 #define QUOTA_SUBCATEGORY	"coalesce(f.subcategory, '')"
 
 /*
+ * Events written by cofferd's statements are announced after the commit
+ * (sql/011): inserted with announce_after_commit, they return their
+ * NOTIFY payloads, the trigger's (sql/007), for quota_announce().
+ */
+#define QUOTA_SQL_EVENT_NOTE \
+	" RETURNING json_build_object('customerId', customer_id, 'id', seq, 'type', type," \
+	"  'threshold', threshold)::text AS note"
+
+/* The notes of CTE e as one text[] column (NULL when none). */
+#define QUOTA_SQL_NOTES	"(SELECT array_agg(e.note) FROM e)"
+
+/*
  * What storing a file writes besides its row and the customer's counters:
  * the breakdown row, the audit entry and the outbox events (the upload,
  * and each of 80, 90 and 100 % of the limit reached from below).  Reads
@@ -38,7 +50,8 @@
  * and CTE c (customer_id, used after the upload, lim); actor is an SQL
  * expression.  The breakdown and the thresholds count charged sizes, as
  * used does.  Defines CTEs
- * u and a, whose counts the statement returns, and e.
+ * u and a, whose counts the statement returns, and e, whose notes it
+ * returns (QUOTA_SQL_NOTES).
  */
 #define QUOTA_SQL_STORED(actor) \
 	" u AS (" \
@@ -59,16 +72,16 @@
 	" FROM f JOIN c USING (customer_id) RETURNING 1)," \
 	" e AS (" \
 	" INSERT INTO storage_events (customer_id, type, file_id, storage_key, size, used," \
-	"  quota_limit, threshold, actor)" \
+	"  quota_limit, threshold, actor, announce_after_commit)" \
 	" SELECT f.customer_id, 'file.uploaded', f.id, f.storage_key, f.size, c.used, c.lim," \
-	"  NULL::int, " actor \
+	"  NULL::int, " actor ", true" \
 	" FROM f JOIN c USING (customer_id)" \
 	" UNION ALL" \
 	" SELECT f.customer_id, 'quota.threshold', f.id, f.storage_key, f.size, c.used, c.lim," \
-	"  t.pct, " actor \
+	"  t.pct, " actor ", true" \
 	" FROM f JOIN c USING (customer_id) CROSS JOIN (VALUES (80), (90), (100)) AS t (pct)" \
 	" WHERE c.lim > 0 AND (c.used - f.charged_size)::numeric * 100 < t.pct * c.lim::numeric" \
 	"  AND c.used::numeric * 100 >= t.pct * c.lim::numeric" \
-	" RETURNING 1)"
+	QUOTA_SQL_EVENT_NOTE ")"
 
 #endif

@@ -52,7 +52,7 @@ static const struct db_stmt quota_st_record = {
 	"  original_name, mime_type, uploaded_by),"
 	QUOTA_SQL_STORED("f.uploaded_by")
 	/* Data-modifying CTEs run to completion whether read or not. */
-	" SELECT f.id FROM f",
+	" SELECT f.id, " QUOTA_SQL_NOTES " FROM f",
 	13
 };
 
@@ -100,6 +100,7 @@ quota_upload_run(PGconn *pg, const struct db_stmt *st, const struct quota_upload
 	}
 	if (PQntuples(res) == 1) {
 		snprintf(file_id, QUOTA_ID_LEN, "%s", PQgetvalue(res, 0, 0));
+		quota_announce(pg, quota_notes(res, 1));
 		PQclear(res);
 		return ERR_OK;
 	}

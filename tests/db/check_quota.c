@@ -1162,6 +1162,95 @@ START_TEST(test_settle_concurrent)
 }
 END_TEST
 
+/*
+ * What a listener on coffer_events receives for customer cid, in order, until
+ * want notes arrived (10 s at most): "type[/threshold]" joined by spaces.
+ */
+static char *
+wait_notes(PGconn *l, const char *cid, int want)
+{
+	static char got[512];
+	struct pollfd pfd;
+	PGnotify *n;
+	time_t until = time(NULL) + 10;
+	int have = 0;
+
+	got[0] = '\0';
+	while (have < want && time(NULL) < until) {
+		pfd.fd = PQsocket(l);
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, 200);
+		ck_assert_int_eq(PQconsumeInput(l), 1);
+		while ((n = PQnotifies(l)) != NULL) {
+			const char *t = strstr(n->extra, "\"type\" : \"");
+			const char *th = strstr(n->extra, "\"threshold\" : ");
+
+			if (strstr(n->extra, cid) != NULL && t != NULL && th != NULL) {
+				t += strlen("\"type\" : \"");
+				th += strlen("\"threshold\" : ");
+				snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%.*s%s%.*s",
+				    have > 0 ? " " : "", (int)strcspn(t, "\""), t,
+				    strncmp(th, "null", 4) == 0 ? "" : "/", (int)strcspn(th, " }"),
+				    strncmp(th, "null", 4) == 0 ? "" : th);
+				have++;
+			}
+			PQfreemem(n);
+		}
+	}
+	return got;
+}
+
+/*
+ * Uploads and deletes are announced after they commit (sql/011), by every
+ * path that writes their events: record, reserve + commit, delete, and the
+ * reconciler's settling of a pending upload; a refusal announces nothing.
+ */
+START_TEST(test_announce)
+{
+	const char *cid = new_customer(new_plan(10 * MiB, 10 * MiB));
+	const char *direct = getenv("COFFER_PG_DIRECT_URL");
+	struct quota_deleted del;
+	struct quota_settled st;
+	struct quota_upload u;
+	struct verdicts v;
+	char id[QUOTA_ID_LEN], key[128], prefix[64];
+	PGconn *l;
+	PGresult *res;
+
+	/* LISTEN needs a session: never through a transaction pooler. */
+	l = PQconnectdb(pooled && direct != NULL ? direct : dburl);
+	ck_assert_int_eq(PQstatus(l), CONNECTION_OK);
+	res = PQexec(l, "LISTEN coffer_events");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+
+	upload_init(&u, cid, 8 * MiB + 1, "image", "photos", key);
+	ck_assert_int_eq(quota_record(pg, &u, id, NULL, NULL), ERR_OK);
+	ck_assert_str_eq(wait_notes(l, cid, 2), "file.uploaded quota.threshold/80");
+	upload_init(&u, cid, 3 * MiB, "image", "photos", key);
+	ck_assert_int_eq(quota_record(pg, &u, id, NULL, NULL), ERR_QUOTA);
+	ck_assert_int_eq(upload(cid, MiB, "image", "photos", id), ERR_OK);
+	ck_assert_str_eq(wait_notes(l, cid, 2), "file.uploaded quota.threshold/90");
+	ck_assert_int_eq(quota_delete(pg, cid, id, ACTOR, &del, NULL), ERR_OK);
+	free(del.storage_key);
+	ck_assert_str_eq(wait_notes(l, cid, 1), "file.deleted");
+
+	snprintf(prefix, sizeof(prefix), "customers/%s/", cid);
+	v.prefix = prefix;
+	v.mode = 1;
+	upload_init(&u, cid, MiB - 2, "image", "photos", key);	/* below 90 % */
+	ck_assert_int_eq(quota_reserve(pg, &u, id, NULL, NULL), ERR_OK);
+	ck_assert_int_eq(quota_settle_pending(pg, cid, 0, 10, judge_row, NULL, &v, "reconciler", &st,
+	    NULL), ERR_OK);
+	ck_assert_int_eq(st.committed, 1);
+	ck_assert_str_eq(wait_notes(l, cid, 1), "file.uploaded");
+	/* The outbox holds them all, marked as announced by their writer. */
+	ck_assert_int_eq(sqlint(pg, "SELECT count(*) FROM storage_events WHERE customer_id='%s'"
+	    " AND announce_after_commit", cid), 6);
+	PQfinish(l);
+}
+END_TEST
+
 /* Recalculation reports exactly the drift it repairs. */
 START_TEST(test_recalculate_drift)
 {
@@ -1551,6 +1640,7 @@ main(void)
 	tcase_add_test(tc, test_plan_change_while_waiting);
 	tc = tcase(s, "settle", 300);
 	tcase_add_test(tc, test_settle_concurrent);
+	tcase_add_test(tc, test_announce);
 	tcase_add_test(tc, test_recalculate_drift);
 	tcase_add_test(tc, test_property);
 	if (!pooled) {

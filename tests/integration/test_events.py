@@ -119,7 +119,10 @@ def test_listen_receives_notifications(stack):
         psql.stdin.flush()
         assert "listening" in psql.stdout.readline() + psql.stdout.readline() + \
             psql.stdout.readline()
-        assert t.upload(pdf_of_size(900)).status_code == 200    # 90 %: 80 and 90
+        r = t.upload(pdf_of_size(900))                         # 90 %: 80 and 90
+        assert r.status_code == 200
+        assert t.request("DELETE", "/api/storage/file",
+                         json={"filePath": r.json()["data"]["filePath"]}).status_code == 200
         # psql prints what arrived when it runs its next command.
         psql.stdin.write("SELECT 1;\n\\q\n")
         psql.stdin.flush()
@@ -134,7 +137,8 @@ def test_listen_receives_notifications(stack):
             notes.append(json.loads(payload))
     mine = [n for n in notes if n["customerId"] == t.id]
     assert [(n["type"], n["threshold"]) for n in mine] == [
-        ("file.uploaded", None), ("quota.threshold", 80), ("quota.threshold", 90)], out
+        ("file.uploaded", None), ("quota.threshold", 80), ("quota.threshold", 90),
+        ("file.deleted", None)], out
     assert [n["id"] for n in mine] == [e["id"] for e in all_events(t)]
 
 
