@@ -225,6 +225,9 @@ def pytest_configure(config):
     """A SIGTERM (CI cancelling a job, `kill`) would end pytest without running
     the fixtures' teardown and leave stacks running: turn it into the same
     KeyboardInterrupt as Ctrl-C, which pytest unwinds through every finalizer."""
+    config.addinivalue_line(
+        "markers", "browser: drives headless Chromium (scripts/test runs these once, "
+        "in the debug build's pass; the ASan and pooled passes deselect them)")
     def stop(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         raise KeyboardInterrupt(f"signal {signum}")

@@ -223,6 +223,7 @@ def _big_pdf(path, n):
     return data
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("major", ["19", "18"])
 def test_react_package_in_chromium_from_another_origin(cors_stack, react_apps, major, tmp_path):
     """tests/clients/react.test.mjs: the hook and the card, cross-origin,

@@ -13,6 +13,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+import pytest
+
 import invariants
 from conftest import ROOT
 from helpers import (MiB, Tenant, kill_worker_serving, object_info, objects_of, output_dir,
@@ -529,6 +531,7 @@ def test_tus_js_client_creation_that_does_not_fit_gets_507_before_any_byte(stack
 
 # ---- Chromium: tus-js-client's browser build, and the dashboard ----------------
 
+@pytest.mark.browser
 def test_tus_in_chromium(stack):
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     assert Path(chromium).exists(), f"{chromium} missing: run scripts/install-deps"

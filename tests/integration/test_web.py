@@ -91,6 +91,7 @@ def _web_fixtures(stack):
     return out
 
 
+@pytest.mark.browser
 def test_dashboard_in_chromium(stack):
     """tests/web/dashboard.test.mjs: the page in headless Chromium against this stack."""
     run_browser_test(ROOT / "tests" / "web" / "dashboard.test.mjs",
