@@ -9,11 +9,11 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "base/digest.h"
 #include "base/log.h"
 #include "base/pool.h"
 #include "daemon/metrics.h"
 #include "engine/db.h"
-#include "engine/digest.h"
 #include "engine/handles.h"
 #include "engine/metadata.h"
 #include "engine/mime.h"

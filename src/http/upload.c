@@ -14,7 +14,7 @@
 #include "engine/handles.h"
 #include "base/conf.h"
 #include "engine/db.h"
-#include "engine/digest.h"
+#include "base/digest.h"
 #include "http/link.h"
 #include "base/log.h"
 #include "engine/metadata.h"

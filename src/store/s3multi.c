@@ -3,11 +3,11 @@
 
 #include <curl/curl.h>
 #include <libxml/tree.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/digest.h"
 #include "base/xmalloc.h"
 #include "store/s3multi.h"
 #include "store/s3req.h"
@@ -85,8 +85,9 @@ s3multi_part(void *h, const char *key, const char *upload_id, int number, int fd
 	struct s3req *s = h;
 	struct curl_slist *hd = NULL;
 	struct s3req_out r = { 0 };
-	char sha[65], md5[25], num[32], *line, *query;
-	struct s3req_in q = { .method = "PUT", .key = key, .sha256 = sha, .fd = fd,
+	struct digest dg;
+	char num[32], *line, *query;
+	struct s3req_in q = { .method = "PUT", .key = key, .sha256 = dg.sha256_hex, .fd = fd,
 	    .off = off, .len = len };
 	enum err rc;
 
@@ -97,13 +98,13 @@ s3multi_part(void *h, const char *key, const char *upload_id, int number, int fd
 		*errstr = "S3 put: a part number outside 1..10000";
 		return ERR_INTERNAL;
 	}
-	if (s3req_range_digest(fd, off, len, sha, md5) == -1) {
+	if (digest_fd(fd, off, len, 1, &dg) != ERR_OK) {
 		*errstr = "S3 put: reading the body file for a part's digest failed";
 		return ERR_SYS;
 	}
 	snprintf(num, sizeof(num), "partNumber=%d", number);
 	query = s3multi_query(upload_id, num);
-	line = xasprintf("Content-MD5: %s", md5);
+	line = xasprintf("Content-MD5: %s", dg.md5_base64);
 	hd = curl_slist_append(hd, line);
 	free(line);
 	q.query = query;
@@ -161,12 +162,10 @@ s3multi_complete(void *h, const char *key, const char *upload_id,
 {
 	struct s3req *s = h;
 	struct s3req_out r = { 0 };
-	char sha[65], *xml, *query;
-	unsigned char d[32];
-	unsigned int dl;
-	struct s3req_in q = { .method = "POST", .key = key, .sha256 = sha, .len = -1 };
+	struct digest dg;
+	char *xml, *query;
+	struct s3req_in q = { .method = "POST", .key = key, .sha256 = dg.sha256_hex, .len = -1 };
 	enum err rc;
-	int i;
 
 	if (s3multi_unnamed(key, upload_id, errstr))
 		return ERR_INTERNAL;
@@ -174,9 +173,11 @@ s3multi_complete(void *h, const char *key, const char *upload_id,
 		*errstr = "S3 put: a part list that cannot complete an upload";
 		return ERR_INTERNAL;
 	}
-	EVP_Digest(xml, strlen(xml), d, &dl, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++)
-		snprintf(sha + 2 * i, 3, "%02x", d[i]);
+	if (digest_mem(xml, strlen(xml), 0, &dg) != ERR_OK) {
+		free(xml);
+		*errstr = "S3 put: hashing the part list failed";
+		return ERR_INTERNAL;
+	}
 	query = s3multi_query(upload_id, NULL);
 	q.query = query;
 	q.mem = xml;

@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,45 +483,6 @@ s3req_explain_head(struct s3req *s, const char *key, struct s3req_out *r)
 }
 
 /* ---- what puts share ---------------------------------------------------- */
-
-/* SHA-256 (hex) and MD5 (base64) of [off, off+len) of fd, one read pass
- * with a fixed buffer: a part's own digests, which S3 checks. */
-int
-s3req_range_digest(int fd, off_t off, off_t len, char sha_hex[65], char md5_b64[25])
-{
-	EVP_MD_CTX *sha = EVP_MD_CTX_new(), *md5 = EVP_MD_CTX_new();
-	unsigned char buf[65536], d[EVP_MAX_MD_SIZE];
-	unsigned int dl;
-	ssize_t n;
-	int rc = -1, i;
-
-	if (sha == NULL || md5 == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1)
-		goto fail;
-	while (len > 0) {
-		n = pread(fd, buf, len < (off_t)sizeof(buf) ? (size_t)len : sizeof(buf), off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		EVP_DigestUpdate(sha, buf, (size_t)n);
-		EVP_DigestUpdate(md5, buf, (size_t)n);
-		off += n;
-		len -= n;
-	}
-	if (EVP_DigestFinal_ex(sha, d, &dl) != 1)
-		goto fail;
-	for (i = 0; i < 32; i++)
-		snprintf(sha_hex + 2 * i, 3, "%02x", d[i]);
-	if (EVP_DigestFinal_ex(md5, d, &dl) != 1)
-		goto fail;
-	EVP_EncodeBlock((unsigned char *)md5_b64, d, 16);
-	rc = 0;
-fail:
-	EVP_MD_CTX_free(sha);
-	EVP_MD_CTX_free(md5);
-	return rc;
-}
 
 /* The object's headers: type, cache policy, the uploader's metadata. */
 struct curl_slist *

@@ -111,10 +111,6 @@ time_t s3req_iso_time(const char *t);
 
 struct store_put;
 
-/* SHA-256 (hex) and MD5 (base64) of [off, off+len) of fd, as a PUT's body
- * is signed and checked: 0, or -1 when fd cannot be read. */
-int s3req_range_digest(int fd, off_t off, off_t len, char sha_hex[65], char md5_b64[25]);
-
 /* A new object's headers (type, cache policy, original name) from p;
  * the caller frees the list (curl_slist_free_all). */
 struct curl_slist *s3req_object_headers(const struct store_put *p);

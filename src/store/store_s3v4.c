@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libxml/parser.h>
-#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/digest.h"
 #include "base/log.h"
 #include "base/xmalloc.h"
 #include "store/s3multi.h"
@@ -225,7 +225,7 @@ static enum err
 store_s3v4_put(void *h, const char *key, const struct store_put *p, const char **errstr)
 {
 	struct s3req *s = h;
-	char sha[65], md5[25];
+	struct digest dg;
 
 	if (p->length < 0) {
 		*errstr = "S3 put: negative length";
@@ -237,11 +237,11 @@ store_s3v4_put(void *h, const char *key, const struct store_put *p, const char *
 	if (p->sha256_hex != NULL && p->sha256_hex[0] != '\0')
 		return v4_put_single(s, key, p, p->sha256_hex, errstr);
 	/* The caller had no SHA-256 at hand: S3 V4 wants it, so compute it. */
-	if (s3req_range_digest(p->fd, p->offset, p->length, sha, md5) == -1) {
+	if (digest_fd(p->fd, p->offset, p->length, 0, &dg) != ERR_OK) {
 		*errstr = "S3 put: reading the body file for its SHA-256 failed";
 		return ERR_SYS;
 	}
-	return v4_put_single(s, key, p, sha, errstr);
+	return v4_put_single(s, key, p, dg.sha256_hex, errstr);
 }
 
 /* ---- head, delete, list, ping ------------------------------------------ */

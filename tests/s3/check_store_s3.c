@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "base/conf.h"
-#include "engine/digest.h"
+#include "base/digest.h"
 #include "store/store.h"
 #include "store/sigv4.h"
 #include "store/store_s3.h"

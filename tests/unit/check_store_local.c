@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "base/conf.h"
-#include "engine/digest.h"
+#include "base/digest.h"
 #include "store/store.h"
 
 static char root[64];

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "engine/digest.h"
+#include "base/digest.h"
 
 #define DIGEST_BUF (256 * 1024)
 
