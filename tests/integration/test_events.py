@@ -4,6 +4,7 @@ GET /api/storage/events (sql/003_events.sql, src/engine/quota.c, src/engine/even
 import json
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -33,9 +34,10 @@ def test_thresholds_fire_once_each(stack):
     assert [e["threshold"] for e in th] == [80, 90, 100], ev
     assert [e["used"] for e in th] == [8000, 9000, 10000]
     assert all(e["limit"] == 10000 for e in ev)
-    # Ascending ids; each threshold right after the upload that reached it.
+    # The customer's own numbers from 1, without gaps; each threshold
+    # right after the upload that reached it.
     ids = [e["id"] for e in ev]
-    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert ids == list(range(1, len(ev) + 1)), ev
     for e in th:
         up = ev[ev.index(e) - 1]
         assert up["type"] in ("file.uploaded", "quota.threshold")
@@ -163,3 +165,43 @@ def test_event_rolls_back_with_its_change(stack):
     assert stack.psql(f"SELECT count(*) FROM storage_events WHERE customer_id = '{t.id}'") \
         == before == "0"
     assert t.quota()["used"] == 0
+
+
+def test_event_numbers_under_concurrency(stack):
+    """Sixteen clients upload to one customer at once, then delete and
+    upload at once: its events are numbered 1..n with no gap and no
+    repeat, each threshold once, and in commit order (usage only grows
+    while only uploads run).  The statements number their own events on
+    the customer's row (sql/012); an event inserted by hand still gets the
+    next number."""
+    t = Tenant(stack, limit=40 * 1000)
+    with ThreadPoolExecutor(16) as ex:
+        codes = list(ex.map(lambda i: t.upload(pdf_of_size(1000)).status_code, range(48)))
+    assert codes.count(200) == 40 and codes.count(507) == 8, codes
+    ev = all_events(t)
+    assert [e["id"] for e in ev] == list(range(1, 44)), ev
+    assert [e["threshold"] for e in ev if e["type"] == "quota.threshold"] == [80, 90, 100]
+    used = [e["used"] for e in ev if e["type"] == "file.uploaded"]
+    assert used == list(range(1000, 40001, 1000)), used
+    ups = [e for e in ev if e["type"] == "file.uploaded"]
+
+    def delete(e):
+        return t.request("DELETE", f"/api/storage/files/{e['fileId']}").status_code
+
+    with ThreadPoolExecutor(16) as ex:
+        dels = ex.map(delete, ups[:20])
+        # Full until the deletes land: an upload may fit or not.
+        adds = list(ex.map(lambda i: t.upload(pdf_of_size(1000)).status_code, range(10)))
+        assert list(dels) == [200] * 20 and set(adds) <= {200, 507}, adds
+    ok = adds.count(200)
+    ev = all_events(t)
+    assert [e["id"] for e in ev] == list(range(1, len(ev) + 1)), ev
+    assert len(ev) == 43 + 20 + ok + sum(1 for e in ev[43:] if e["type"] == "quota.threshold")
+    assert t.quota()["used"] == t.stored_sum() == (20 + ok) * 1000
+    # By hand, without a number: the trigger gives it the next one, and
+    # the next upload's event follows it.
+    t.db("INSERT INTO storage_events (customer_id, type, size, used)"
+         " VALUES (:customer, 'file.uploaded', 1, 0)")
+    assert t.upload(pdf_of_size(1000)).status_code == 200
+    last = all_events(t)[-2:]
+    assert [e["id"] for e in last] == [len(ev) + 1, len(ev) + 2], last
