@@ -221,16 +221,13 @@ static int
 s3multi_list_page(const struct s3req_out *r, store_upload_cb cb, void *arg, int *more,
     char *key_marker, size_t kmlen, char *id_marker, size_t imlen)
 {
-	xmlDocPtr doc = s3req_xml(r);
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL, n;
+	xmlDocPtr doc;
+	xmlNodePtr root = s3req_xml_root(r, "ListMultipartUploadsResult", &doc), n;
 	char key[1100], id[STORE_UPLOAD_ID_MAX], when[64], trunc[8];
 	int stopped = 0;
 
-	if (root == NULL || strcmp((const char *)root->name, "ListMultipartUploadsResult") != 0) {
-		if (doc != NULL)
-			xmlFreeDoc(doc);
+	if (root == NULL)
 		return -1;
-	}
 	for (n = root->children; n != NULL && !stopped; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "Upload") != 0)
 			continue;

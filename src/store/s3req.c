@@ -200,6 +200,21 @@ s3req_xml(const struct s3req_out *r)
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
+xmlNodePtr
+s3req_xml_root(const struct s3req_out *r, const char *name, xmlDocPtr *doc)
+{
+	xmlNodePtr root;
+
+	*doc = s3req_xml(r);
+	root = *doc != NULL ? xmlDocGetRootElement(*doc) : NULL;
+	if (root != NULL && strcmp((const char *)root->name, name) == 0)
+		return root;
+	if (*doc != NULL)
+		xmlFreeDoc(*doc);
+	*doc = NULL;
+	return NULL;
+}
+
 /* The first child element of n named name (any namespace), or NULL. */
 static xmlNodePtr
 s3req_child(xmlNodePtr n, const char *name)
@@ -227,16 +242,15 @@ s3req_child_text(xmlNodePtr n, const char *name, char *out, size_t outlen)
 void
 s3req_parse_error(struct s3req_out *r)
 {
-	xmlDocPtr doc = s3req_xml(r);
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+	xmlDocPtr doc;
+	xmlNodePtr root = s3req_xml_root(r, "Error", &doc);
 
-	if (root != NULL && strcmp((const char *)root->name, "Error") == 0) {
-		s3req_child_text(root, "Code", r->code, sizeof(r->code));
-		s3req_child_text(root, "Message", r->message, sizeof(r->message));
-		s3req_child_text(root, "Region", r->region, sizeof(r->region));
-	}
-	if (doc != NULL)
-		xmlFreeDoc(doc);
+	if (root == NULL)
+		return;
+	s3req_child_text(root, "Code", r->code, sizeof(r->code));
+	s3req_child_text(root, "Message", r->message, sizeof(r->message));
+	s3req_child_text(root, "Region", r->region, sizeof(r->region));
+	xmlFreeDoc(doc);
 }
 
 /* ---- one request ------------------------------------------------------- */

@@ -99,6 +99,10 @@ void s3req_explain_head(struct s3req *s, const char *key, struct s3req_out *r);
 /* The answer's body parsed as XML (NULL if none or not XML); xmlFreeDoc() it. */
 xmlDocPtr s3req_xml(const struct s3req_out *r);
 
+/* The answer's root element if it is named name, its document in *doc
+ * (xmlFreeDoc() it); NULL, with nothing to free, if it is not one. */
+xmlNodePtr s3req_xml_root(const struct s3req_out *r, const char *name, xmlDocPtr *doc);
+
 /* The text of n's first child element name into out ("" when absent). */
 void s3req_child_text(xmlNodePtr n, const char *name, char *out, size_t outlen);
 

@@ -283,16 +283,13 @@ static int
 v4_list_page(const struct s3req_out *r, store_list_cb cb, void *arg, int *more, char *token,
     size_t tokenlen, int *got)
 {
-	xmlDocPtr doc = s3req_xml(r);
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL, n;
+	xmlDocPtr doc;
+	xmlNodePtr root = s3req_xml_root(r, "ListBucketResult", &doc), n;
 	char key[1100], size[32], mtime[64], trunc[8];
 	int stopped = 0;
 
-	if (root == NULL || strcmp((const char *)root->name, "ListBucketResult") != 0) {
-		if (doc != NULL)
-			xmlFreeDoc(doc);
+	if (root == NULL)
 		return -1;
-	}
 	for (n = root->children; n != NULL && !stopped; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "Contents") != 0)
 			continue;
