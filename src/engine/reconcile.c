@@ -278,8 +278,7 @@ rec_uploads(struct rec *x)
 	if (x->be->list_uploads == NULL)
 		return;
 	rec_count(&x->uploads, "multipartOrphans", 0);
-	snprintf(prefix, sizeof(prefix), "customers/%s%s", x->o->customer_id != NULL ?
-	    x->o->customer_id : "", x->o->customer_id != NULL ? "/" : "");
+	storekey_prefix(x->o->customer_id, prefix, sizeof(prefix));
 	if (x->be->list_uploads(x->h, prefix, rec_upload_orphan, x, &why) != ERR_OK)
 		rec_error(x, "uploads", "listing multipart uploads", why);
 }
@@ -607,10 +606,7 @@ rec_scan(struct rec *x)
 		rec_error(x, "orphans", "creating the scan table", why);
 		goto done;
 	}
-	if (x->o->customer_id)
-		snprintf(prefix, sizeof(prefix), "customers/%s/", x->o->customer_id);
-	else
-		snprintf(prefix, sizeof(prefix), "customers/");
+	storekey_prefix(x->o->customer_id, prefix, sizeof(prefix));
 	x->scan_rc = ERR_OK;
 	if (x->be->list(x->h, prefix, rec_listed, x, &why) != ERR_OK) {
 		rec_error(x, "orphans", "listing the backend", why);

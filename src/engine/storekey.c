@@ -116,6 +116,13 @@ storekey_customer(const char *key, char out[STOREKEY_UUID_LEN + 1])
 	return out[0] != '\0';
 }
 
+void
+storekey_prefix(const char *customer_id, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "customers/%s%s", customer_id != NULL ? customer_id : "",
+	    customer_id != NULL ? "/" : "");
+}
+
 static bool
 sk_ext_ok(const char *s)
 {

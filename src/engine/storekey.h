@@ -116,6 +116,11 @@ bool storekey_uuid_ok(const char *s);
  * (false): a listed object's owner, before any row is read. */
 bool storekey_customer(const char *key, char out[STOREKEY_UUID_LEN + 1]);
 
+/* The prefix of every key of customer_id ("customers/{uuid}/"), or of
+ * every customer's with NULL ("customers/"), into buf: what a listing of
+ * the backend asks for. */
+void storekey_prefix(const char *customer_id, char *buf, size_t buflen);
+
 /*
  * The taxonomy for GET /api/storage/categories (and /taxonomy):
  * [{"category": "documents", "entityId": "none", "entity": false,
