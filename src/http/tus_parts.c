@@ -21,6 +21,31 @@ tus_parts_store(const struct store_backend **store, void **sh)
 	return handles_store(store, sh, &errstr) == ERR_OK && (*store)->begin_upload != NULL;
 }
 
+/* Abort a multipart upload of upload uid; a failure is logged and left
+ * to the reconciler, which aborts what nothing records. */
+static enum err
+tus_parts_abort_upload(const struct store_backend *store, void *sh, const char *key,
+    const char *upload_id, const char *uid)
+{
+	const char *why = NULL;
+	enum err rc = store->abort_upload(sh, key, upload_id, &why);
+
+	if (rc != ERR_OK)
+		log_warnx("aborting the multipart upload of %s: %s (the reconciler will)",
+		    uid, why ? why : "?");
+	return rc;
+}
+
+/* Drop upload uid's multipart rows; a failure is logged. */
+static void
+tus_parts_forget(PGconn *pg, const char *customer_id, const char *uid)
+{
+	const char *why = NULL;
+
+	if (tusparts_forget(pg, customer_id, uid, &why) != ERR_OK)
+		log_warnx("upload %s: forgetting its parts: %s", uid, why ? why : "?");
+}
+
 /* Whether mp (parts in number order) holds part n. */
 static int
 tus_parts_has(const struct tusparts *mp, int n)
@@ -84,7 +109,6 @@ tus_parts_begin(struct req *r, PGconn *pg, const char *customer_id,
     int64_t part_size, struct tusparts *mp, const char **errstr)
 {
 	char mimetype[MIME_TYPE_MAX];
-	const char *why = NULL;
 	struct store_put p;
 	struct mime *magic;
 	enum err rc;
@@ -116,9 +140,7 @@ tus_parts_begin(struct req *r, PGconn *pg, const char *customer_id,
 	if ((rc = tusparts_begin(pg, customer_id, u->id, mp->upload_id, mp->key, mimetype,
 	    part_size, errstr)) != ERR_OK) {
 		/* Gone, expired, or another worker's is recorded: not ours. */
-		if (store->abort_upload(sh, mp->key, mp->upload_id, &why) != ERR_OK)
-			log_warnx("aborting the multipart upload of %s: %s (the reconciler will)",
-			    u->id, why ? why : "?");
+		(void)tus_parts_abort_upload(store, sh, mp->key, mp->upload_id, u->id);
 		return rc;
 	}
 	log_info("upload %s: multipart upload begun as %s (%s)", u->id, mp->key, mimetype);
@@ -233,8 +255,7 @@ tus_parts_finish(struct req *r, PGconn *pg, const char *customer_id,
 	}
 	rc = store->complete_upload(sh, key, mp.upload_id, mp.parts, n, errstr);
 	if (rc == ERR_OK) {
-		if (tusparts_forget(pg, customer_id, u->id, &why) != ERR_OK)
-			log_warnx("upload %s: forgetting its parts: %s", u->id, why ? why : "?");
+		tus_parts_forget(pg, customer_id, u->id);
 		log_info("upload %s: stored as %s from %d parts", u->id, key, n);
 		goto done;
 	}
@@ -245,12 +266,8 @@ fallback:
 	/* S3 lost it, refused it, or it is under another key: the partial
 	 * file has every byte, so the caller stores it the plain way. */
 	log_warnx("upload %s: %s (parts went as %s); storing it whole", u->id, why, begun_as);
-	why = NULL;
-	if (store->abort_upload(sh, begun_as_key, upload_id, &why) != ERR_OK)
-		log_warnx("aborting the multipart upload of %s: %s (the reconciler will)", u->id,
-		    why ? why : "?");
-	if (tusparts_forget(pg, customer_id, u->id, &why) != ERR_OK)
-		log_warnx("upload %s: forgetting its parts: %s", u->id, why ? why : "?");
+	(void)tus_parts_abort_upload(store, sh, begun_as_key, upload_id, u->id);
+	tus_parts_forget(pg, customer_id, u->id);
 	rc = ERR_NOTFOUND;
 done:
 	free(mp.parts);
@@ -268,10 +285,7 @@ tus_parts_abort(PGconn *pg, const char *customer_id, const char *upload_id)
 	if (!tus_parts_store(&store, &sh) ||
 	    tusparts_get(pg, customer_id, upload_id, &mp, &why) != ERR_OK)
 		return;
-	if (store->abort_upload(sh, mp.key, mp.upload_id, &why) != ERR_OK)
-		log_warnx("aborting the multipart upload of %s: %s (the reconciler will)",
-		    upload_id, why ? why : "?");
-	else if (tusparts_forget(pg, customer_id, upload_id, &why) != ERR_OK)
-		log_warnx("upload %s: forgetting its parts: %s", upload_id, why ? why : "?");
+	if (tus_parts_abort_upload(store, sh, mp.key, mp.upload_id, upload_id) == ERR_OK)
+		tus_parts_forget(pg, customer_id, upload_id);
 	free(mp.parts);
 }
